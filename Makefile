@@ -1,0 +1,29 @@
+# The stable face of app-storage. Every target installs what it needs into ./venv first.
+PYTHON ?= python3
+VENV   := venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements.installed
+STACK  ?= dev
+FORMAT ?= text
+
+.PHONY: install test plan bench clean
+
+# pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt >&2
+	@cp requirements.txt $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+plan: $(STAMP)
+	@$(PY) -m components.cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
+
+bench: $(STAMP)
+	@$(PY) -m components.cli bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,169 @@
+"""SecureBucket: one S3 bucket with every hardening sibling it needs.
+
+Defaults (each is behaviour, not just a value):
+- Object ownership `BucketOwnerEnforced`: ACLs are off. Always.
+- All four Block Public Access flags on. Always.
+- Default encryption: SSE-S3 (AES256). With `encryption="kms"`: SSE-KMS with a bucket key, using a new
+  customer key with yearly rotation on, or the key named by `kms_key_arn`.
+- Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90).
+- Lifecycle: the app's rules, plus aborting incomplete multipart uploads after 7 days.
+- Bucket policy: refuses non-TLS requests; declared after the public access block (they race otherwise).
+- Protected data: the bucket and its key are `protect`ed and retained on delete. Never force-destroyed
+  unless `force_destroy` is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components import documents, naming
+from components.settings import STACK_DEFAULTS, CorsRule, LifecycleRule
+
+ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
+NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+KMS_KEY_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    bucket_name: str
+    """The bucket's exact name (no random suffix, so apps can be told it)."""
+    region: str
+    """Region of the bucket, used to build ARNs before the bucket exists."""
+    encryption: str = STACK_DEFAULTS["encryption"]
+    """`aes256` (SSE-S3) or `kms` (SSE-KMS with a bucket key). Default: aes256."""
+    kms_key_arn: Optional[str] = None
+    """With `kms`: an existing key to use. Default: a new key with rotation on."""
+    versioning: bool = STACK_DEFAULTS["versioning"]
+    """Default: versioning enabled."""
+    noncurrent_version_expiration_days: int = STACK_DEFAULTS["noncurrentVersionExpirationDays"]
+    """Days a replaced or deleted version is kept when versioned. Default: 90."""
+    abort_incomplete_multipart_upload_days: int = STACK_DEFAULTS["abortIncompleteMultipartUploadDays"]
+    """Days before an unfinished multipart upload is aborted. Default: 7."""
+    lifecycle: tuple[LifecycleRule, ...] = ()
+    """The app's own expiry and tiering rules. Default: none."""
+    cors: tuple[CorsRule, ...] = ()
+    """CORS rules; no CORS configuration is declared when empty. Default: none."""
+    protect_data: bool = STACK_DEFAULTS["protectData"]
+    """Protect and retain the bucket and key. Default: protected, retained on delete."""
+    force_destroy: bool = STACK_DEFAULTS["forceDestroy"]
+    """Let a destroy delete all objects. Default: false."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _rule_slug(prefix: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "whole-bucket"
+
+
+def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
+    """The bucket's lifecycle rules: the app's, then the always-on housekeeping rules."""
+    rules = []
+    for index, rule in enumerate(args.lifecycle):
+        entry: dict = {
+            "id": f"{index + 1}-{_rule_slug(rule.prefix)}",
+            "status": "Enabled",
+            "filter": {"prefix": rule.prefix},
+        }
+        if rule.transitions:
+            entry["transitions"] = [{"days": t.days, "storage_class": t.storage_class} for t in rule.transitions]
+        if rule.expire_days is not None:
+            entry["expiration"] = {"days": rule.expire_days}
+        rules.append(entry)
+    rules.append({
+        "id": ABORT_MULTIPART_RULE_ID,
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_multipart_upload_days},
+    })
+    if args.versioning:
+        rules.append({
+            "id": NONCURRENT_RULE_ID,
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},
+        })
+    return rules
+
+
+def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[dict]:
+    return [
+        {
+            "allowed_origins": list(rule.origins),
+            "allowed_methods": list(rule.methods),
+            "allowed_headers": list(rule.headers),
+            "expose_headers": list(rule.expose_headers),
+            "max_age_seconds": rule.max_age_seconds,
+        }
+        for rule in rules
+    ]
+
+
+class SecureBucket(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[Optional[str]]
+
+    def __init__(self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("app-storage:index:SecureBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        tags = dict(args.tags)
+
+        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy,
+                               tags=tags, opts=data)
+        bucket_arn = naming.bucket_arn(args.bucket_name, args.region)
+
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+
+        kms_key_arn: pulumi.Input[Optional[str]] = None
+        if args.encryption == "kms":
+            kms_key_arn = args.kms_key_arn or self._customer_key(name, args, tags, data)
+        by_default = {"sse_algorithm": "AES256"}
+        if kms_key_arn:
+            by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id, opts=child,
+            rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": bool(kms_key_arn)}])
+
+        lifecycle_opts = child
+        if args.versioning:
+            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id,
+                                                 versioning_configuration={"status": "Enabled"}, opts=child)
+            # S3 evaluates noncurrent-version rules against the versioning state: declare it first.
+            lifecycle_opts = pulumi.ResourceOptions(parent=self, depends_on=[versioning])
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id,
+                                            rules=lifecycle_rule_inputs(args), opts=lifecycle_opts)
+        if args.cors:
+            aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=bucket.id,
+                                           cors_rules=cors_rule_inputs(args.cors), opts=child)
+        aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id,
+                            policy=json.dumps(documents.bucket_policy(bucket_arn)),
+                            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]))
+
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
+        self.register_outputs({
+            "bucket_name": self.bucket_name,
+            "bucket_arn": self.bucket_arn,
+            "kms_key_arn": self.kms_key_arn,
+        })
+
+    def _customer_key(self, name: str, args: SecureBucketArgs, tags: dict,
+                      data: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        key = aws.kms.Key(f"{name}-key", description=f"Default encryption of s3://{args.bucket_name}",
+                          enable_key_rotation=True, deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
+                          tags=tags, opts=data)
+        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.bucket_name}", target_key_id=key.key_id,
+                      opts=pulumi.ResourceOptions(parent=self))
+        return key.arn

@@ -1,0 +1,130 @@
+"""The command-line entry behind the make targets: `python -m components.cli <verb>`.
+
+Verbs: `plan` (evaluate a stack offline) and `bench` (DESIGN.md §8 budgets).
+Exit codes: 0 fine, 2 the stack's config or file has problems (messages on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
+from components.settings import SettingsError
+
+EXIT_CONFIG = 2
+
+
+def _policy_sids(inputs: dict) -> str:
+    try:
+        statements = json.loads(inputs.get("policy", "{}")).get("Statement", [])
+    except (TypeError, ValueError):
+        return "policy not known yet"
+    return "statements " + ", ".join(s.get("Sid", "?") for s in statements)
+
+
+# What the tree shows of each resource type: its key settings, one short line.
+_SUMMARIES: dict[str, Callable[[dict], str]] = {
+    "aws:s3/bucket:Bucket": lambda i: f"bucket={i.get('bucket')} forceDestroy={i.get('forceDestroy')}",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": lambda i: i.get("rule", {}).get("objectOwnership", ""),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": lambda i: "all four blocks on" if all(
+        i.get(k) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    ) else "PUBLIC ACCESS ALLOWED",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": lambda i: ", ".join(
+        f"{r['applyServerSideEncryptionByDefault']['sseAlgorithm']} bucketKey={r.get('bucketKeyEnabled', False)}"
+        for r in i.get("rules", [])),
+    "aws:s3/bucketVersioning:BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get("status", ""),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": lambda i: "rules " + ", ".join(
+        r.get("id", "?") for r in i.get("rules", [])),
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": lambda i: "origins " + ", ".join(
+        o for r in i.get("corsRules", []) for o in r.get("allowedOrigins", [])),
+    "aws:s3/bucketPolicy:BucketPolicy": _policy_sids,
+    "aws:kms/key:Key": lambda i: f"rotation={i.get('enableKeyRotation', False)}",
+    "aws:kms/alias:Alias": lambda i: i.get("name", ""),
+    "aws:iam/user:User": lambda i: f"{i.get('path', '/')}{i.get('name', '')}",
+    "aws:iam/group:Group": lambda i: f"{i.get('path', '/')}{i.get('name', '')}",
+    "aws:iam/groupPolicy:GroupPolicy": _policy_sids,
+    "aws:iam/userGroupMembership:UserGroupMembership": lambda i: "groups " + ", ".join(i.get("groups", [])),
+    "aws:iam/accessKey:AccessKey": lambda i: f"user={i.get('user')} (secret kept as a Pulumi secret)",
+}
+
+
+def _describe(resource: RecordedResource) -> str:
+    summary = _SUMMARIES.get(resource.type, lambda _: "")(resource.inputs)
+    flags = [flag for flag, on in (("protected", resource.options["protect"]),
+                                   ("retained on delete", resource.options["retainOnDelete"])) if on]
+    text = f"{resource.type}  {resource.name}"
+    if summary:
+        text += f"  {summary}"
+    if flags:
+        text += f"  [{', '.join(flags)}]"
+    return text
+
+
+def render_tree(plan: Plan) -> list[str]:
+    lines: list[str] = []
+
+    def walk(parent: str | None, indent: str) -> None:
+        children = [r for r in plan.resources if (r.parent if r.parent in urns else None) == parent]
+        for index, child in enumerate(children):
+            last = index == len(children) - 1
+            lines.append(f"{indent}{'└─ ' if last else '├─ '}{_describe(child)}")
+            walk(child.urn, indent + ("   " if last else "│  "))
+
+    urns = {r.urn for r in plan.resources}
+    walk(None, "")
+    return lines
+
+
+def render_text(plan: Plan) -> str:
+    custom = sum(1 for r in plan.resources if r.custom)
+    lines = [f"stack {plan.stack}: {custom} resources in {len(plan.resources) - custom} components", ""]
+    lines += render_tree(plan)
+    lines += ["", "connections (secrets shown as " + MASK + "):"]
+    for app, outputs in plan.outputs.items():
+        connection = outputs.get("connection", outputs) if isinstance(outputs, dict) else outputs
+        lines.append(f"  {app}:")
+        lines += [f"    {key}: {json.dumps(value)}" for key, value in connection.items()]
+    return "\n".join(lines)
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    try:
+        plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
+    except (SettingsError, StackFileError) as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
+    if args.json:
+        print(json.dumps(plan.as_dict(), indent=2))
+    else:
+        print(render_text(plan))
+    return 0
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from components import bench
+
+    return bench.main(args.repeat)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="app-storage", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    plan = verbs.add_parser("plan", help="evaluate a stack offline and print its resources and connections")
+    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--stack-file", type=Path, help="read the config from this file instead")
+    plan.add_argument("--json", action="store_true", help="print only JSON on stdout")
+    plan.add_argument("--show-secrets", action="store_true", help="print secret values instead of masking them")
+    plan.set_defaults(run=plan_command)
+    bench = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (DESIGN.md §8)")
+    bench.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
+    bench.set_defaults(run=bench_command)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

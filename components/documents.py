@@ -1,0 +1,87 @@
+"""IAM and bucket policy documents, as plain dicts. No Pulumi here: every function is pure."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+POLICY_VERSION = "2012-10-17"
+
+# What an app may do with objects under its own area prefixes.
+OBJECT_READ_WRITE_ACTIONS = (
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+# Listing is a bucket-level action, narrowed to the area prefixes by the s3:prefix condition.
+BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
+# SDKs (minio-py, older boto3) ask where the bucket lives before the first request.
+BUCKET_LOCATION_ACTIONS = ("s3:GetBucketLocation",)
+# SSE-KMS: uploads need a data key, downloads and multipart completion need to decrypt it.
+KMS_DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def policy(statements: Iterable[dict]) -> dict:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def object_arns(bucket_arn: str, prefixes: Iterable[str]) -> list[str]:
+    """`<bucket>/<prefix>*` for each prefix; the whole bucket's objects for an empty prefix."""
+    return [f"{bucket_arn}/{prefix}*" for prefix in prefixes]
+
+
+def deny_insecure_transport_statement(bucket_arn: str) -> dict:
+    """Refuse every request that does not arrive over TLS (FSBP S3.5)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def bucket_policy(bucket_arn: str, extra_statements: Iterable[dict] = ()) -> dict:
+    """The bucket's resource policy: TLS only, plus whatever grants the caller adds."""
+    return policy([deny_insecure_transport_statement(bucket_arn), *extra_statements])
+
+
+def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: Optional[str] = None) -> dict:
+    """What one app's identity may do: its own bucket, its own prefixes, its own bucket's key.
+
+    No action and no resource is a wildcard; an empty prefix stands for the whole (own) bucket.
+    """
+    prefixes = sorted(set(prefixes))
+    list_statement: dict = {
+        "Sid": "ListAreaPrefixes",
+        "Effect": "Allow",
+        "Action": list(BUCKET_LIST_ACTIONS),
+        "Resource": [bucket_arn],
+    }
+    if "" not in prefixes:
+        list_statement["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
+    statements = [
+        list_statement,
+        {
+            "Sid": "LocateBucket",
+            "Effect": "Allow",
+            "Action": list(BUCKET_LOCATION_ACTIONS),
+            "Resource": [bucket_arn],
+        },
+        {
+            "Sid": "ReadWriteAreaObjects",
+            "Effect": "Allow",
+            "Action": list(OBJECT_READ_WRITE_ACTIONS),
+            "Resource": object_arns(bucket_arn, [""] if "" in prefixes else prefixes),
+        },
+    ]
+    if kms_key_arn:
+        statements.append({
+            "Sid": "UseBucketKey",
+            "Effect": "Allow",
+            "Action": list(KMS_DATA_KEY_ACTIONS),
+            "Resource": [kms_key_arn],
+        })
+    return policy(statements)

@@ -1,0 +1,235 @@
+"""Evaluate a stack offline: the real program under Pulumi's mock runtime, with the stack's own config.
+
+No cloud account and no Pulumi CLI: resources are recorded as the engine would receive them (inputs
+camelCased, options protect / retainOnDelete / dependencies / provider), secrets masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import yaml
+from google.protobuf import json_format
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MASK = "[secret]"
+UNKNOWN_MARK = "[unknown]"
+MOCK_ACCOUNT = "123456789012"
+
+
+class StackFileError(Exception):
+    """The stack file is missing or not valid YAML config; exit code 2, like a settings problem."""
+
+
+class _NoDuplicateKeysLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys silently; a stack file must not (two apps named alike)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise StackFileError(
+                    f"line {key_node.start_mark.line + 1}: key {key!r} appears twice; keep one (YAML would "
+                    f"silently drop the first)")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def to_config_text(value: Any) -> str:
+    """One config value as the Pulumi CLI hands it to a program: scalars as text, structures as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+
+
+def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
+                      path: Optional[Path] = None) -> tuple[dict, list]:
+    """`Pulumi.<stack>.yaml` (or the file `path` names) as the program would see it: (config, secret keys)."""
+    path = path or root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise StackFileError(f"no stack file {path.name}; known stacks: {', '.join(known) or 'none'}")
+    try:
+        document = yaml.load(path.read_text(), Loader=_NoDuplicateKeysLoader) or {}
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+    except StackFileError as error:
+        raise StackFileError(f"{path.name}: {error}") from None
+    raw = document.get("config") or {}
+    if not isinstance(raw, dict):
+        raise StackFileError(f"{path.name}: `config` must be a map of keys to values")
+    config, secret_keys = {}, []
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.append(full_key)
+            value = MASK  # ciphertext needs the stack's secrets provider; offline it stays masked
+        config[full_key] = to_config_text(value)
+    return config, secret_keys
+
+
+def mask_secrets(value: Any, show_secrets: bool = False) -> Any:
+    """Replace the engine's secret envelopes with a mask (or their value), resource refs with their URN."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return mask_secrets(value.get("value"), show_secrets) if show_secrets else MASK
+        if signature == rpc._special_resource_sig:
+            return value.get("urn")
+        if signature == rpc._special_output_value_sig:
+            if value.get("secret") and not show_secrets:
+                return MASK
+            return mask_secrets(value.get("value", UNKNOWN_MARK), show_secrets)
+        return {k: mask_secrets(v, show_secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, show_secrets) for v in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_MARK
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
+    return value
+
+
+def _mock_id(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Mock provider: echoes inputs and fills in the outputs AWS and MinIO would compute."""
+
+    def __init__(self, region: str = "us-east-1"):
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = dict(args.inputs)
+        token = args.typ
+        state = dict(inputs)
+        resource_id = inputs.get("bucket") if token == "aws:s3/bucket:Bucket" else None
+        resource_id = resource_id or inputs.get("name") or f"{args.name}-{_mock_id(args.name)}"
+        if token == "aws:s3/bucket:Bucket":
+            state["arn"] = f"arn:aws:s3:::{resource_id}"
+        elif token == "aws:kms/key:Key":
+            resource_id = _mock_id(args.name)
+            state.update(keyId=resource_id, arn=f"arn:aws:kms:{self.region}:{MOCK_ACCOUNT}:key/{resource_id}")
+        elif token.startswith("aws:iam/"):
+            kind = token.rsplit(":", 1)[-1].lower()
+            state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:{kind}{inputs.get('path', '/')}{resource_id}"
+        if token == "aws:iam/accessKey:AccessKey":
+            resource_id = "AKIA" + _mock_id(args.name).upper()
+            state["secret"] = "mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest()
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: Optional[str]
+    custom: bool
+    inputs: dict
+    options: dict
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, plus a record of each registration as the engine receives it."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, show_secrets: bool = False):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.show_secrets = show_secrets
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine builds it: the parent's whole type chain, without the root stack's type.
+        # (The stock mock keeps only the parent's last type and includes the stack's.)
+        if parent:
+            parent_chain = parent.split("::")[2]
+            if parent_chain != "pulumi:pulumi:Stack":
+                type_ = f"{parent_chain}${type_}"
+        return "::".join([f"urn:pulumi:{pulumi.get_stack()}", pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+            self.recorded.append(RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=request.custom,
+                inputs=mask_secrets(inputs, self.show_secrets),
+                options={
+                    "protect": bool(request.protect),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "dependsOn": sorted(request.dependencies),
+                    "provider": request.provider or None,
+                },
+            ))
+        return response
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"stack": self.stack, "resources": [r.as_dict() for r in self.resources], "outputs": self.outputs}
+
+    def of_type(self, token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == token]
+
+    def children(self, parent_urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == parent_urn]
+
+
+def run_main(root: Path = PROJECT_ROOT) -> None:
+    runpy.run_path(str(root / "__main__.py"), run_name="__pulumi_program__")
+
+
+def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *, secret_keys: list | None = None,
+             project: str = "app-storage", show_secrets: bool = False, region: str | None = None) -> Plan:
+    """Run `program` under the mock runtime with `config`, and return what it declared and exported."""
+    mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks, show_secrets)
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
+    _sync_await(run_pulumi_func(program))
+    root = runtime_settings.get_root_resource()
+    outputs = {}
+    for name, value in getattr(root, "outputs", {}).items():
+        serialized = _sync_await(rpc.serialize_property(value, [], name))
+        outputs[name] = mask_secrets(serialized, show_secrets)
+    # Registration order depends on the event loop; the URN order does not.
+    return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs)
+
+
+def evaluate_stack(stack: str, root: Path = PROJECT_ROOT, show_secrets: bool = False,
+                   stack_file: Optional[Path] = None) -> Plan:
+    """`make plan`: the stack file's config, the real `__main__.py`."""
+    config, secret_keys = load_stack_config(stack, root, path=stack_file)
+    return evaluate(stack, config, lambda: run_main(root), secret_keys=secret_keys, show_secrets=show_secrets)

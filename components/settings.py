@@ -1,0 +1,584 @@
+"""The settings gate: stack config in, frozen typed settings out.
+
+Every `app-storage:*` key is read and checked here, before any resource is declared. All problems are
+collected and reported together; each names the config key path, the bad value and the fix.
+Defaults live in the `*_DEFAULTS` tables below; `Pulumi.yaml` documents the same values (a test keeps
+them equal).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from pulumi import RunError
+
+from components import naming
+
+NAMESPACE = "app-storage"
+
+BACKENDS = ("aws", "minio")
+DIALECTS = ("django", "s3", "object-storage", "laravel", "aws-sdk")
+ACCESS_LEVELS = ("public", "private")
+ENCRYPTION_KINDS = ("aes256", "kms")
+CORS_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
+# Colder classes rank higher: a lifecycle may only move objects to a colder class (S3's waterfall).
+STORAGE_CLASS_RANK = {
+    "STANDARD_IA": 1,
+    "INTELLIGENT_TIERING": 1,
+    "ONEZONE_IA": 2,
+    "GLACIER_IR": 3,
+    "GLACIER": 4,
+    "DEEP_ARCHIVE": 5,
+}
+INFREQUENT_ACCESS_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
+INFREQUENT_ACCESS_MIN_DAYS = 30
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days.
+
+# Stack-level keys: name -> default. `bucketPrefix` defaults to `<project>-<stack>` (computed).
+STACK_DEFAULTS: dict[str, Any] = {
+    "backend": "aws",
+    "encryption": "aes256",
+    "kmsKeyArn": "",
+    "versioning": True,
+    "noncurrentVersionExpirationDays": 90,
+    "abortIncompleteMultipartUploadDays": 7,
+    "protectData": True,
+    "forceDestroy": False,
+    "bucketPrefix": None,
+    "tags": {},
+    "apps": None,
+}
+APP_DEFAULTS: dict[str, Any] = {
+    "dialect": "aws-sdk",
+    "bucketName": None,
+    "areas": None,
+    "cors": [],
+    "lifecycle": [],
+}
+# An app that declares no areas gets one private area spanning the whole bucket.
+DEFAULT_AREAS = {"files": {"access": "private", "prefix": ""}}
+AREA_DEFAULTS: dict[str, Any] = {
+    "access": "private",
+    "prefix": None,  # `<area>/`
+    "cacheControl": None,
+    "presignSeconds": 3600,
+}
+CORS_DEFAULTS: dict[str, Any] = {
+    "origins": None,
+    "methods": None,
+    "headers": ["*"],
+    "exposeHeaders": ["ETag"],
+    "maxAgeSeconds": 3000,
+    "allowAnyOrigin": False,
+}
+LIFECYCLE_DEFAULTS: dict[str, Any] = {
+    "area": None,
+    "prefix": None,
+    "transitions": [],
+    "expireDays": None,
+}
+TRANSITION_DEFAULTS: dict[str, Any] = {"days": None, "storageClass": None}
+
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+
+
+# ---------------------------------------------------------------------------------------------
+# The typed, frozen result.
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    access: str
+    prefix: str
+    cache_control: Optional[str]
+    presign_seconds: int
+
+    @property
+    def is_public(self) -> bool:
+        return self.access == "public"
+
+
+@dataclass(frozen=True)
+class Transition:
+    days: int
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    prefix: str
+    transitions: tuple[Transition, ...]
+    expire_days: Optional[int]
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age_seconds: int
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    name: str
+    dialect: str
+    bucket_name: str
+    areas: tuple[Area, ...]
+    cors: tuple[CorsRule, ...]
+    lifecycle: tuple[LifecycleRule, ...]
+
+    @property
+    def area_prefixes(self) -> dict[str, str]:
+        return {area.name: area.prefix for area in self.areas}
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    project: str
+    stack: str
+    backend: str
+    region: str
+    encryption: str
+    kms_key_arn: Optional[str]
+    versioning: bool
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_upload_days: int
+    protect_data: bool
+    force_destroy: bool
+    bucket_prefix: str
+    tags: Mapping[str, str]
+    apps: tuple[AppSettings, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+class SettingsError(RunError):
+    """The stack config has problems; `problems` holds one clear message each.
+
+    A RunError, so `pulumi up` prints the messages without a traceback.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(
+            f"app-storage: the stack config has {count}; nothing was declared:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading helpers: each records a problem and returns a usable fallback, so parsing goes on and
+# every problem is found in one run.
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else repr(value)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, key: str, value: Any, problem: str, fix: str) -> None:
+        self.messages.append(f"{key}: {problem} (got {_show(value)}). {fix}")
+
+
+def _key(path: str, child: str | int) -> str:
+    if isinstance(child, int):
+        return f"{path}[{child}]"
+    return f"{path}.{child}" if not path.endswith(":") else f"{path}{child}"
+
+
+def _check_known(p: _Problems, path: str, data: Mapping[str, Any], known: Mapping[str, Any]) -> None:
+    for name, value in data.items():
+        if name in known:
+            continue
+        guess = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+        fix = f"Did you mean '{guess[0]}'?" if guess else f"Known keys here: {', '.join(known)}."
+        p.add(_key(path, name), value, "is not a known setting", fix)
+
+
+def _read_str(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
+              choices: tuple[str, ...] = ()) -> Any:
+    value = data.get(name, defaults[name])
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        p.add(_key(path, name), value, "must be a string", f"Quote the value{_choices(choices)}.")
+        return defaults[name]
+    if choices and value not in choices:
+        guess = difflib.get_close_matches(value, choices, n=1)
+        hint = f" Did you mean '{guess[0]}'?" if guess else ""
+        p.add(_key(path, name), value, f"is not one of {', '.join(choices)}", f"Use one of them.{hint}")
+        return defaults[name]
+    return value
+
+
+def _choices(choices: tuple[str, ...]) -> str:
+    return f" and use one of {', '.join(choices)}" if choices else ""
+
+
+def _read_bool(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> bool:
+    value = data.get(name, defaults[name])
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    p.add(_key(path, name), value, "must be true or false", "Write true or false without quotes.")
+    return defaults[name]
+
+
+def _read_int(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
+              low: int, high: int, unit: str) -> Optional[int]:
+    value = data.get(name, defaults[name])
+    if value is None:
+        return None
+    number = value
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        p.add(_key(path, name), value, f"must be a whole number of {unit} from {low} to {high}",
+              f"Set a number of {unit} in that range.")
+        return defaults[name]
+    return number
+
+
+def _read_map(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> dict:
+    value = data.get(name, defaults[name])
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        p.add(_key(path, name), value, "must be a map of keys to values", "Write it as `key: value` lines.")
+        return {}
+    return value
+
+
+def _read_list(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> list:
+    value = data.get(name, defaults[name])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        p.add(_key(path, name), value, "must be a list", "Write it as a YAML list (`- item` or `[a, b]`).")
+        return []
+    return value
+
+
+def _read_str_list(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> list[str]:
+    items = _read_list(p, path, data, name, defaults)
+    good = []
+    for index, item in enumerate(items):
+        if isinstance(item, str) and item:
+            good.append(item)
+        else:
+            p.add(_key(_key(path, name), index), item, "must be a non-empty string", "Quote the value.")
+    return good
+
+
+def _read_objects(p: _Problems, path: str, items: list, what: str,
+                  read_one: Callable[[str, dict], Any]) -> list:
+    parsed = []
+    for index, item in enumerate(items):
+        item_path = _key(path, index)
+        if not isinstance(item, dict):
+            p.add(item_path, item, f"must be a {what} object", f"Write the {what} as `key: value` pairs.")
+            continue
+        result = read_one(item_path, item)
+        if result is not None:
+            parsed.append(result)
+    return parsed
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts of the config.
+
+
+def _read_area(p: _Problems, path: str, name: str, data: Any) -> Optional[Area]:
+    if not naming.is_area_name(name):
+        p.add(path, name, "is not a valid area name",
+              "Use lowercase letters, digits, '-' or '_', starting and ending with a letter or digit.")
+        return None
+    if not isinstance(data, dict):
+        p.add(path, data, "must be an area object", "Write e.g. `{access: private}`.")
+        return None
+    _check_known(p, path, data, AREA_DEFAULTS)
+    access = _read_str(p, path, data, "access", AREA_DEFAULTS, ACCESS_LEVELS)
+    prefix = _read_str(p, path, data, "prefix", AREA_DEFAULTS)
+    if prefix is None:
+        prefix = f"{name}/"
+    elif prefix and (not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix):
+        p.add(_key(path, "prefix"), prefix, "must end with '/', not start with '/', and hold no '*'",
+              f"Write it like '{name}/', or '' for the whole bucket.")
+    return Area(
+        name=name,
+        access=access,
+        prefix=prefix,
+        cache_control=_read_str(p, path, data, "cacheControl", AREA_DEFAULTS),
+        presign_seconds=_read_int(p, path, data, "presignSeconds", AREA_DEFAULTS,
+                                  1, MAX_PRESIGN_SECONDS, "seconds"),
+    )
+
+
+def _check_area_overlap(p: _Problems, path: str, areas: list[Area]) -> None:
+    for index, first in enumerate(areas):
+        for second in areas[index + 1:]:
+            if first.prefix.startswith(second.prefix) or second.prefix.startswith(first.prefix):
+                p.add(_key(_key(path, second.name), "prefix"), second.prefix,
+                      f"overlaps area '{first.name}' (prefix {first.prefix!r}), so access to one leaks to the other",
+                      "Give each area its own prefix, none inside another.")
+
+
+def _read_transition(p: _Problems, path: str, data: dict) -> Optional[Transition]:
+    _check_known(p, path, data, TRANSITION_DEFAULTS)
+    if "days" not in data or "storageClass" not in data:
+        p.add(path, data, "needs both days and storageClass", "Write e.g. `{days: 90, storageClass: STANDARD_IA}`.")
+        return None
+    before = len(p.messages)
+    days = _read_int(p, path, data, "days", TRANSITION_DEFAULTS, 0, 36500, "days")
+    storage_class = _read_str(p, path, data, "storageClass", TRANSITION_DEFAULTS, tuple(STORAGE_CLASS_RANK))
+    if len(p.messages) > before:
+        return None
+    if storage_class in INFREQUENT_ACCESS_CLASSES and days < INFREQUENT_ACCESS_MIN_DAYS:
+        p.add(_key(path, "days"), days,
+              f"is too early: S3 moves objects to {storage_class} only after {INFREQUENT_ACCESS_MIN_DAYS} days",
+              f"Use {INFREQUENT_ACCESS_MIN_DAYS} or more days.")
+    return Transition(days=days, storage_class=storage_class)
+
+
+def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area]) -> Optional[LifecycleRule]:
+    _check_known(p, path, data, LIFECYCLE_DEFAULTS)
+    area_name = _read_str(p, path, data, "area", LIFECYCLE_DEFAULTS)
+    prefix = _read_str(p, path, data, "prefix", LIFECYCLE_DEFAULTS)
+    by_name = {area.name: area for area in areas}
+    if area_name is not None and prefix is not None:
+        p.add(path, data, "names both an area and a prefix", "Keep one of `area` or `prefix`.")
+    elif area_name is not None:
+        if area_name in by_name:
+            prefix = by_name[area_name].prefix
+        else:
+            p.add(_key(path, "area"), area_name, "is not an area of this app",
+                  f"Use one of: {', '.join(by_name) or 'declare the area first'}.")
+    elif prefix is None:
+        p.add(path, data, "does not say which objects it applies to",
+              "Add `area: <name>`, or `prefix: '<area>/...'` ('' for the whole bucket, explicitly).")
+    elif prefix and not any(prefix.startswith(area.prefix) for area in areas):
+        p.add(_key(path, "prefix"), prefix, "is inside no area of this app, so the app never writes there",
+              f"Start it with one of the area prefixes: {', '.join(repr(a.prefix) for a in areas)}.")
+
+    transitions = _read_objects(p, _key(path, "transitions"),
+                                _read_list(p, path, data, "transitions", LIFECYCLE_DEFAULTS), "transition",
+                                lambda item_path, item: _read_transition(p, item_path, item))
+    for index in range(1, len(transitions)):
+        earlier, later = transitions[index - 1], transitions[index]
+        later_path = _key(_key(path, "transitions"), index)
+        if later.days <= earlier.days:
+            p.add(_key(later_path, "days"), later.days,
+                  f"must be later than the previous transition's {earlier.days} days",
+                  f"List transitions in order of strictly increasing days (more than {earlier.days}).")
+        if STORAGE_CLASS_RANK[later.storage_class] <= STORAGE_CLASS_RANK[earlier.storage_class]:
+            p.add(_key(later_path, "storageClass"), later.storage_class,
+                  f"is not colder than the previous class {earlier.storage_class}",
+                  "Order transitions from warm to cold: STANDARD_IA, ONEZONE_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
+
+    expire_days = _read_int(p, path, data, "expireDays", LIFECYCLE_DEFAULTS, 1, 36500, "days")
+    if expire_days is not None and transitions and expire_days <= transitions[-1].days:
+        p.add(_key(path, "expireDays"), expire_days,
+              f"must come after the last transition (day {transitions[-1].days})",
+              f"Expire later than day {transitions[-1].days}, or drop the later transitions.")
+    if not transitions and expire_days is None and "transitions" not in data:
+        p.add(path, data, "neither transitions nor expires anything", "Add `transitions` or `expireDays`.")
+    return LifecycleRule(prefix=prefix or "", transitions=tuple(transitions), expire_days=expire_days)
+
+
+def _read_cors_rule(p: _Problems, path: str, data: dict, protect_data: bool) -> Optional[CorsRule]:
+    _check_known(p, path, data, CORS_DEFAULTS)
+    for required in ("origins", "methods"):
+        if required not in data:
+            p.add(path, data, f"has no {required}", f"Add `{required}: [...]`.")
+    origins = _read_str_list(p, path, data, "origins", CORS_DEFAULTS)
+    allow_any = _read_bool(p, path, data, "allowAnyOrigin", CORS_DEFAULTS)
+    for index, origin in enumerate(origins):
+        origin_key = _key(_key(path, "origins"), index)
+        if origin == "*":
+            if protect_data and not allow_any:
+                p.add(origin_key, origin, "lets any website call this bucket, and this stack protects its data",
+                      "List the app's own origins, or set `allowAnyOrigin: true` on this rule to accept the risk.")
+        elif not _ORIGIN.match(origin):
+            p.add(origin_key, origin, "is not an origin",
+                  "Write scheme and host only, like 'https://app.example.com' (no path), or '*'.")
+    methods = _read_str_list(p, path, data, "methods", CORS_DEFAULTS)
+    for index, method in enumerate(methods):
+        if method not in CORS_METHODS:
+            p.add(_key(_key(path, "methods"), index), method, "is not a method S3 CORS allows",
+                  f"Use one of {', '.join(CORS_METHODS)} (uppercase).")
+    return CorsRule(
+        origins=tuple(origins),
+        methods=tuple(m for m in methods if m in CORS_METHODS),
+        headers=tuple(_read_str_list(p, path, data, "headers", CORS_DEFAULTS)),
+        expose_headers=tuple(_read_str_list(p, path, data, "exposeHeaders", CORS_DEFAULTS)),
+        max_age_seconds=_read_int(p, path, data, "maxAgeSeconds", CORS_DEFAULTS, 0, 86400, "seconds"),
+    )
+
+
+def _read_app(p: _Problems, path: str, name: str, data: Any, bucket_prefix: str,
+              protect_data: bool) -> Optional[AppSettings]:
+    if not naming.is_dns_label(name):
+        p.add(path, name, "is not a valid app name",
+              "Use lowercase letters, digits and inner '-', at most 63 characters (it becomes part of DNS names).")
+        return None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        p.add(path, data, "must be an app object", "Write e.g. `{dialect: django}`.")
+        return None
+    _check_known(p, path, data, APP_DEFAULTS)
+    dialect = _read_str(p, path, data, "dialect", APP_DEFAULTS, DIALECTS)
+
+    explicit_bucket = _read_str(p, path, data, "bucketName", APP_DEFAULTS)
+    bucket_name = explicit_bucket or naming.derived_bucket_name(bucket_prefix, name)
+    bucket_problems = naming.bucket_name_problems(bucket_name)
+    if bucket_problems and explicit_bucket:
+        p.add(_key(path, "bucketName"), bucket_name, "is not a valid S3 bucket name: it " + "; it ".join(bucket_problems),
+              "Choose a name S3 accepts.")
+    elif bucket_problems:
+        p.add(path, bucket_name, f"app '{name}' gets the bucket name <bucketPrefix>-{name}, which "
+              + "; it ".join(bucket_problems),
+              f"Shorten {NAMESPACE}:bucketPrefix ({bucket_prefix!r}) or the app name, "
+              f"or set {_key(path, 'bucketName')} to a valid name.")
+
+    areas_path = _key(path, "areas")
+    raw_areas = data["areas"] if data.get("areas") is not None else DEFAULT_AREAS
+    if not isinstance(raw_areas, dict) or not raw_areas:
+        p.add(areas_path, raw_areas, "must be a non-empty map of area names to areas",
+              "Write e.g. `areas: {uploads: {access: private}}`, or leave it out for one private area.")
+        raw_areas = {}
+    areas = [a for a in (_read_area(p, _key(areas_path, n), n, d) for n, d in raw_areas.items()) if a]
+    _check_area_overlap(p, areas_path, areas)
+
+    cors = _read_objects(p, _key(path, "cors"), _read_list(p, path, data, "cors", APP_DEFAULTS), "CORS rule",
+                         lambda item_path, item: _read_cors_rule(p, item_path, item, protect_data))
+    lifecycle = _read_objects(p, _key(path, "lifecycle"), _read_list(p, path, data, "lifecycle", APP_DEFAULTS),
+                              "lifecycle rule", lambda item_path, item: _read_lifecycle_rule(p, item_path, item, areas))
+    return AppSettings(name=name, dialect=dialect, bucket_name=bucket_name, areas=tuple(areas),
+                       cors=tuple(cors), lifecycle=tuple(lifecycle))
+
+
+def _read_tags(p: _Problems, path: str, data: Mapping) -> dict[str, str]:
+    tags = _read_map(p, path, data, "tags", STACK_DEFAULTS)
+    good = {}
+    for tag, value in tags.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(tag) > 128 \
+                or len(str(value)) > 256 or tag.lower().startswith("aws:"):
+            p.add(_key(_key(path, "tags"), tag), value, "is not a valid AWS tag",
+                  "Use a key of at most 128 characters not starting with 'aws:' and a text value of at most 256.")
+        else:
+            good[tag] = str(value)
+    return good
+
+
+def decode_config_value(text: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; scalars stay as they are."""
+    if isinstance(text, str) and text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> StackSettings:
+    """Turn a stack's config (full `namespace:key` names, as Pulumi stores it) into settings.
+
+    Raises SettingsError listing every problem at once.
+    """
+    p = _Problems()
+    prefix = f"{NAMESPACE}:"
+    data = {key[len(prefix):]: decode_config_value(value) for key, value in config.items() if key.startswith(prefix)}
+    path = prefix
+    _check_known(p, path, data, STACK_DEFAULTS)
+
+    backend = _read_str(p, path, data, "backend", STACK_DEFAULTS, BACKENDS)
+    encryption = _read_str(p, path, data, "encryption", STACK_DEFAULTS, ENCRYPTION_KINDS)
+    kms_key_arn = _read_str(p, path, data, "kmsKeyArn", STACK_DEFAULTS) or None
+    if kms_key_arn and encryption != "kms":
+        p.add(_key(path, "kmsKeyArn"), kms_key_arn, f"is set but encryption is {encryption!r}",
+              f"Set {NAMESPACE}:encryption to kms, or remove kmsKeyArn.")
+    elif kms_key_arn and not _KMS_KEY_ARN.match(kms_key_arn):
+        p.add(_key(path, "kmsKeyArn"), kms_key_arn, "is not a KMS key ARN",
+              "Use arn:aws:kms:<region>:<account>:key/<key-id>, or leave it out to create a rotated key.")
+    protect_data = _read_bool(p, path, data, "protectData", STACK_DEFAULTS)
+    force_destroy = _read_bool(p, path, data, "forceDestroy", STACK_DEFAULTS)
+    if protect_data and force_destroy:
+        p.add(_key(path, "forceDestroy"), True, "would let a destroy delete every object, but protectData is true",
+              "Set forceDestroy to false, or protectData to false for a disposable stack.")
+
+    region = config.get("aws:region")
+    if backend == "aws" and not region:
+        p.add("aws:region", region, "is required for the aws backend", "Run `pulumi config set aws:region us-east-1`.")
+    elif region and not _REGION.match(str(region)):
+        p.add("aws:region", region, "is not an AWS region name", "Use a region like us-east-1.")
+
+    bucket_prefix = _read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
+    if bucket_prefix is None:
+        bucket_prefix = naming.default_bucket_prefix(project, stack)
+
+    apps_path = _key(path, "apps")
+    raw_apps = data.get("apps")
+    if not isinstance(raw_apps, dict) or not raw_apps:
+        p.add(apps_path, raw_apps, "must name at least one app",
+              "Add e.g. `app-storage:apps: {myapp: {dialect: django}}` to the stack file.")
+        raw_apps = {}
+    apps = [a for a in (_read_app(p, _key(apps_path, name), name, app, bucket_prefix, protect_data)
+                        for name, app in raw_apps.items()) if a]
+    seen: dict[str, str] = {}
+    for app in apps:
+        if app.bucket_name in seen:
+            p.add(_key(_key(apps_path, app.name), "bucketName"), app.bucket_name,
+                  f"is also the bucket of app '{seen[app.bucket_name]}'", "Give each app its own bucket.")
+        seen.setdefault(app.bucket_name, app.name)
+
+    settings = StackSettings(
+        project=project,
+        stack=stack,
+        backend=backend,
+        region=str(region or "us-east-1"),
+        encryption=encryption,
+        kms_key_arn=kms_key_arn,
+        versioning=_read_bool(p, path, data, "versioning", STACK_DEFAULTS),
+        noncurrent_version_expiration_days=_read_int(p, path, data, "noncurrentVersionExpirationDays",
+                                                     STACK_DEFAULTS, 1, 36500, "days"),
+        abort_incomplete_multipart_upload_days=_read_int(p, path, data, "abortIncompleteMultipartUploadDays",
+                                                         STACK_DEFAULTS, 1, 365, "days"),
+        protect_data=protect_data,
+        force_destroy=force_destroy,
+        bucket_prefix=bucket_prefix,
+        tags=_read_tags(p, path, data),
+        apps=tuple(apps),
+    )
+    if p.messages:
+        raise SettingsError(p.messages)
+    return settings
+
+
+def current_stack_config() -> dict[str, Any]:
+    """The running program's config, as the Pulumi language host (or the offline plan) provided it."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return merged
+
+
+def load_settings() -> StackSettings:
+    """Settings of the stack being run; a SettingsError stops the program before any resource."""
+    import pulumi
+
+    return parse_settings(current_stack_config(), pulumi.get_project(), pulumi.get_stack())

@@ -1,0 +1,50 @@
+"""Shared fixtures: stacks and programs evaluated under Pulumi's mock runtime (no CLI, no cloud)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from components.offline import Plan, evaluate, evaluate_stack, to_config_text  # noqa: E402
+from components.settings import StackSettings, parse_settings  # noqa: E402
+
+
+def stack_file(stack: str) -> dict:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def as_config(values: dict) -> dict:
+    """Stack-file style values -> the text config a program receives."""
+    return {key: to_config_text(value) for key, value in values.items()}
+
+
+def settings_for(values: dict, stack: str = "test") -> StackSettings:
+    return parse_settings(as_config(values), "app-storage", stack)
+
+
+def plan_program(program: Callable[[], None], values: dict | None = None, stack: str = "test") -> Plan:
+    return evaluate(stack, as_config(values or {"aws:region": "us-east-1"}), program)
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> Plan:
+    return evaluate_stack("prod")
+
+
+@pytest.fixture
+def prod_values() -> dict:
+    """A fresh, mutable copy of the prod stack's config."""
+    return copy.deepcopy(stack_file("prod"))
+
+
+def policy_document(resource) -> dict:
+    return json.loads(resource.inputs["policy"])

@@ -1,0 +1,77 @@
+"""The command-line entry as users run it: `make plan` text, JSON, and config errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from components.settings import STACK_DEFAULTS
+from tests.conftest import ROOT
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "components.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_plan_json_is_only_json_with_the_documented_shape():
+    result = run_cli("plan", "--stack", "prod", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["stack"] == "prod" and set(plan) == {"stack", "resources", "outputs"}
+    resource = plan["resources"][0]
+    assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "options"}
+    assert set(resource["options"]) == {"protect", "retainOnDelete", "dependsOn", "provider"}
+    bucket = [r for r in plan["resources"] if r["type"] == "aws:s3/bucket:Bucket"][0]
+    assert bucket["urn"].endswith("app-storage:index:AppStorage$app-storage:index:SecureBucket$"
+                                  "aws:s3/bucket:Bucket::" + bucket["name"])
+    assert "forceDestroy" in bucket["inputs"]  # camelCase, as the engine receives it
+
+
+def test_plan_text_shows_the_tree_and_masked_connections():
+    result = run_cli("plan", "--stack", "prod")
+    assert result.returncode == 0, result.stderr
+    for app in ("eventhorizon", "vista", "chat"):
+        assert f"app-storage:index:AppStorage  {app}" in result.stdout
+    assert "[protected, retained on delete]" in result.stdout
+    assert 'secret_access_key: "[secret]"' in result.stdout
+
+
+def test_ten_config_mistakes_give_ten_messages_and_exit_2():
+    result = run_cli("plan", "--stack", "broken", "--stack-file", "tests/fixtures/Pulumi.ten-mistakes.yaml")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    messages = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(messages) == 10, result.stderr
+    assert len({m.split(":", 2)[1] for m in messages}) >= 9  # distinct key paths
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_stack_file_names_the_known_stacks():
+    result = run_cli("plan", "--stack", "staging")
+    assert result.returncode == 2
+    assert "Pulumi.staging.yaml" in result.stderr and "prod" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_duplicate_keys_in_a_stack_file_are_refused(tmp_path):
+    stack_file = tmp_path / "Pulumi.dup.yaml"
+    stack_file.write_text("config:\n  app-storage:apps:\n    chat: {}\n    chat: {dialect: s3}\n")
+    result = run_cli("plan", "--stack", "dup", "--stack-file", str(stack_file))
+    assert result.returncode == 2 and "'chat' appears twice" in result.stderr
+
+
+def test_project_file_documents_the_same_defaults_as_the_code():
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "app-storage"
+    assert project["runtime"]["options"]["virtualenv"] == "venv"
+    schema = project["config"]
+    documented = {key for key, value in STACK_DEFAULTS.items() if not isinstance(value, (dict, type(None)))}
+    assert documented <= set(schema)
+    for key, spec in schema.items():
+        assert spec.get("description"), key
+        if "default" in spec:
+            assert spec["default"] == STACK_DEFAULTS[key], key

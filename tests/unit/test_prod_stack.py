@@ -1,0 +1,118 @@
+"""The shipped prod stack, evaluated offline exactly as `make plan STACK=prod` does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.offline import evaluate_stack
+from tests.conftest import policy_document
+
+APPS = ("eventhorizon", "vista", "chat")
+PER_APP_TYPES = sorted([
+    "app-storage:index:AppStorage", "app-storage:index:SecureBucket", "app-storage:index:AppIdentity",
+    "aws:s3/bucket:Bucket", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key", "aws:kms/alias:Alias",
+    "aws:iam/user:User", "aws:iam/group:Group", "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/userGroupMembership:UserGroupMembership", "aws:iam/accessKey:AccessKey",
+])
+
+
+def resources_of(plan, app):
+    return [r for r in plan.resources if r.name == app or r.name.startswith(f"{app}-")]
+
+
+def sibling(plan, bucket, token):
+    matches = [r for r in plan.of_type(token) if r.parent == bucket.parent]
+    assert len(matches) == 1, f"{bucket.name}: expected one {token}, found {len(matches)}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_each_app_has_the_expected_resource_set(prod_plan, app):
+    types = sorted(r.type for r in resources_of(prod_plan, app))
+    expected = PER_APP_TYPES + (["aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
+                                if app == "eventhorizon" else [])
+    assert types == sorted(expected)
+
+
+def test_every_bucket_is_hardened_and_protected(prod_plan):
+    buckets = prod_plan.of_type("aws:s3/bucket:Bucket")
+    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(f"app-storage-prod-{a}" for a in APPS)
+    for bucket in buckets:
+        assert bucket.options["protect"] and bucket.options["retainOnDelete"]
+        assert bucket.inputs["forceDestroy"] is False
+        ownership = sibling(prod_plan, bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+        assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+        block = sibling(prod_plan, bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+        assert [block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                   "restrictPublicBuckets")] == [True] * 4
+        sse = sibling(prod_plan, bucket, "aws:s3/bucketServerSideEncryptionConfiguration:"
+                                         "BucketServerSideEncryptionConfiguration").inputs["rules"][0]
+        assert sse["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms" and sse["bucketKeyEnabled"]
+        versioning = sibling(prod_plan, bucket, "aws:s3/bucketVersioning:BucketVersioning")
+        assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+        lifecycle = sibling(prod_plan, bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        assert any("abortIncompleteMultipartUpload" in rule for rule in lifecycle.inputs["rules"])
+        policy = sibling(prod_plan, bucket, "aws:s3/bucketPolicy:BucketPolicy")
+        deny = policy_document(policy)["Statement"][0]
+        assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+        key = sibling(prod_plan, bucket, "aws:kms/key:Key")
+        assert key.options["protect"] and key.inputs["enableKeyRotation"]
+
+
+def test_app_lifecycles_mirror_the_seeds(prod_plan):
+    def rules(app):
+        lifecycle = [r for r in resources_of(prod_plan, app)
+                     if r.type == "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"][0]
+        return {rule["filter"]["prefix"]: rule for rule in lifecycle.inputs["rules"] if rule["filter"]["prefix"]}
+    vista, chat = rules("vista"), rules("chat")
+    assert vista["temp/"]["expiration"] == {"days": 7}
+    assert [(t["days"], t["storageClass"]) for t in vista["projects/"]["transitions"]] == [
+        (90, "STANDARD_IA"), (365, "GLACIER")]
+    assert chat["uploads/temp/"]["expiration"] == {"days": 7}
+    assert [(t["days"], t["storageClass"]) for t in chat["uploads/archive/"]["transitions"]] == [
+        (30, "STANDARD_IA"), (90, "GLACIER")]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_identity_policy_names_only_its_own_bucket_and_key(prod_plan, app):
+    group_policy = [r for r in resources_of(prod_plan, app) if r.type == "aws:iam/groupPolicy:GroupPolicy"][0]
+    sse = [r for r in resources_of(prod_plan, app) if "ServerSideEncryption" in r.type][0]
+    own_key = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    own_bucket = f"arn:aws:s3:::app-storage-prod-{app}"
+    for statement in policy_document(group_policy)["Statement"]:
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"]:
+            assert action != "*" and not action.endswith(":*")
+        for resource in statement["Resource"]:
+            assert resource != "*"
+            if resource.startswith("arn:aws:s3"):
+                assert resource == own_bucket or resource.startswith(own_bucket + "/")
+            else:
+                assert resource == own_key
+
+
+def test_outputs_per_app_with_the_secret_masked(prod_plan):
+    assert sorted(prod_plan.outputs) == sorted(APPS)
+    for app in APPS:
+        outputs = prod_plan.outputs[app]
+        assert outputs["bucket_name"] == f"app-storage-prod-{app}"
+        assert outputs["bucket_arn"] == f"arn:aws:s3:::app-storage-prod-{app}"
+        assert outputs["region"] == "us-east-1" and outputs["identity_name"] == f"app-storage-prod-{app}"
+        assert outputs["secret_access_key"] == "[secret]"
+        assert outputs["connection"]["secret_access_key"] == "[secret]"
+        assert outputs["connection"]["endpoint"] is None and outputs["connection"]["use_tls"] is True
+    assert prod_plan.outputs["eventhorizon"]["connection"]["public_areas"] == ["media", "static"]
+
+
+def test_no_secret_value_appears_in_the_json_plan(prod_plan):
+    revealed = evaluate_stack("prod", show_secrets=True)
+    secrets = [revealed.outputs[app]["secret_access_key"] for app in APPS]
+    assert all(s.startswith("mock-secret-") for s in secrets)
+    text = json.dumps(prod_plan.as_dict())
+    assert not any(secret in text for secret in secrets)

@@ -1,0 +1,303 @@
+"""The settings gate: defaults, and one failing case per validation rule (each mutates one field)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components.settings import STACK_DEFAULTS, SettingsError
+from tests.conftest import settings_for
+
+VALID = {
+    "aws:region": "us-east-1",
+    "app-storage:apps": {
+        "shop": {
+            "dialect": "django",
+            "areas": {"media": {"access": "public"}, "private": {"access": "private"}},
+            "cors": [{"origins": ["https://shop.example.com"], "methods": ["GET", "PUT"]}],
+            "lifecycle": [
+                {"area": "private", "transitions": [{"days": 30, "storageClass": "STANDARD_IA"},
+                                                    {"days": 90, "storageClass": "GLACIER"}], "expireDays": 400},
+            ],
+        }
+    },
+}
+
+
+def mutated(change) -> dict:
+    values = copy.deepcopy(VALID)
+    change(values)
+    return values
+
+
+def shop(values: dict) -> dict:
+    return values["app-storage:apps"]["shop"]
+
+
+def problems_of(values: dict) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        settings_for(values)
+    return caught.value.problems
+
+
+def only_problem(values: dict) -> str:
+    problems = problems_of(values)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# --- defaults ---------------------------------------------------------------------------------
+
+def test_valid_config_parses_with_documented_defaults():
+    settings = settings_for(VALID)
+    assert settings.backend == "aws"
+    assert settings.encryption == "aes256"
+    assert settings.versioning is True
+    assert settings.protect_data is True
+    assert settings.force_destroy is False
+    assert settings.noncurrent_version_expiration_days == STACK_DEFAULTS["noncurrentVersionExpirationDays"]
+    assert settings.abort_incomplete_multipart_upload_days == 7
+    app = settings.apps[0]
+    assert app.bucket_name == "app-storage-test-shop"
+    assert app.area_prefixes == {"media": "media/", "private": "private/"}
+    assert [a.presign_seconds for a in app.areas] == [3600, 3600]
+    assert app.cors[0].headers == ("*",) and app.cors[0].expose_headers == ("ETag",)
+    assert app.cors[0].max_age_seconds == 3000
+
+
+def test_app_without_areas_gets_one_private_area_over_the_whole_bucket():
+    app = settings_for(mutated(lambda v: v["app-storage:apps"].update(chat={}))).apps[1]
+    assert [(a.name, a.access, a.prefix) for a in app.areas] == [("files", "private", "")]
+    assert app.dialect == "aws-sdk"
+
+
+def test_config_text_from_the_cli_is_decoded():
+    settings = settings_for(mutated(lambda v: v.update({"app-storage:versioning": "false",
+                                                        "app-storage:noncurrentVersionExpirationDays": "30"})))
+    assert settings.versioning is False
+    assert settings.noncurrent_version_expiration_days == 30
+
+
+def test_bucket_prefix_and_explicit_bucket_name():
+    values = mutated(lambda v: v.update({"app-storage:bucketPrefix": "acme-prod"}))
+    assert settings_for(values).apps[0].bucket_name == "acme-prod-shop"
+    shop(values)["bucketName"] = "shop-assets.acme"
+    assert settings_for(values).apps[0].bucket_name == "shop-assets.acme"
+
+
+def test_settings_are_frozen():
+    settings = settings_for(VALID)
+    with pytest.raises(AttributeError):
+        settings.backend = "minio"
+
+
+# --- one failure per rule --------------------------------------------------------------------
+
+def test_fails_unknown_backend():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:backend": "azure"})))
+    assert message.startswith("app-storage:backend:") and "'azure'" in message and "aws, minio" in message
+
+
+def test_fails_unknown_top_level_key_with_suggestion():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:encrytion": "kms"})))
+    assert message.startswith("app-storage:encrytion:") and "Did you mean 'encryption'?" in message
+
+
+def test_fails_unknown_nested_key_with_suggestion():
+    message = only_problem(mutated(lambda v: shop(v)["areas"]["media"].update(acess="public")))
+    assert message.startswith("app-storage:apps.shop.areas.media.acess:") and "Did you mean 'access'?" in message
+
+
+def test_fails_app_name_not_dns_safe():
+    message = only_problem(mutated(lambda v: v["app-storage:apps"].update({"My_App": {}})))
+    assert message.startswith("app-storage:apps.My_App:") and "not a valid app name" in message
+
+
+def test_fails_two_apps_with_one_bucket():
+    def change(values):
+        values["app-storage:apps"]["blog"] = {"bucketName": "app-storage-test-shop"}
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.blog.bucketName:") and "also the bucket of app 'shop'" in message
+
+
+def test_fails_unknown_dialect():
+    message = only_problem(mutated(lambda v: shop(v).update(dialect="rails")))
+    assert message.startswith("app-storage:apps.shop.dialect:") and "django, s3, object-storage" in message
+
+
+def test_fails_bad_area_name():
+    message = only_problem(mutated(lambda v: shop(v)["areas"].update({"Media Files": {}})))
+    assert message.startswith("app-storage:apps.shop.areas.Media Files:")
+
+
+def test_fails_unknown_area_access():
+    message = only_problem(mutated(lambda v: shop(v)["areas"]["media"].update(access="open")))
+    assert message.startswith("app-storage:apps.shop.areas.media.access:") and "public, private" in message
+
+
+def test_fails_overlapping_area_prefixes():
+    message = only_problem(mutated(lambda v: shop(v)["areas"].update(thumbs={"prefix": "media/thumbs/"})))
+    assert "app-storage:apps.shop.areas.thumbs.prefix" in message and "overlaps area 'media'" in message
+
+
+def test_fails_derived_bucket_name_too_long_names_the_app_and_the_fix():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:bucketPrefix": "a" * 60})))
+    assert message.startswith("app-storage:apps.shop:")
+    assert "app 'shop'" in message and "65 characters long" in message
+    assert "app-storage:apps.shop.bucketName" in message and "Shorten app-storage:bucketPrefix" in message
+
+
+def test_fails_explicit_bucket_name_with_double_dots_and_uppercase():
+    message = only_problem(mutated(lambda v: shop(v).update(bucketName="Shop..Assets")))
+    assert message.startswith("app-storage:apps.shop.bucketName:") and "'..'" in message and "uppercase" in message
+
+
+def test_fails_ip_like_bucket_name():
+    message = only_problem(mutated(lambda v: shop(v).update(bucketName="192.168.10.20")))
+    assert "looks like an IP address" in message
+
+
+def test_fails_transition_days_not_increasing():
+    def change(values):
+        shop(values)["lifecycle"][0]["transitions"][1]["days"] = 30
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0].transitions[1].days:")
+    assert "previous transition's 30 days" in message
+
+
+def test_fails_infrequent_access_before_30_days():
+    def change(values):
+        shop(values)["lifecycle"][0]["transitions"][0]["days"] = 10
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0].transitions[0].days:")
+    assert "STANDARD_IA only after 30 days" in message
+
+
+def test_fails_unknown_storage_class():
+    def change(values):
+        shop(values)["lifecycle"][0]["transitions"][1]["storageClass"] = "GLACIERS"
+    message = only_problem(mutated(change))
+    assert "transitions[1].storageClass" in message and "Did you mean 'GLACIER'" in message
+
+
+def test_fails_transition_to_a_warmer_class():
+    def change(values):
+        shop(values)["lifecycle"][0]["transitions"] = [{"days": 30, "storageClass": "GLACIER"},
+                                                       {"days": 90, "storageClass": "STANDARD_IA"}]
+    message = only_problem(mutated(change))
+    assert "transitions[1].storageClass" in message and "not colder than the previous class GLACIER" in message
+
+
+def test_fails_expiry_before_last_transition():
+    message = only_problem(mutated(lambda v: shop(v)["lifecycle"][0].update(expireDays=60)))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0].expireDays:") and "(day 90)" in message
+
+
+def test_fails_lifecycle_prefix_outside_every_area():
+    def change(values):
+        shop(values)["lifecycle"].append({"prefix": "tmp/", "expireDays": 7})
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.lifecycle[1].prefix:") and "inside no area" in message
+
+
+def test_fails_lifecycle_area_that_does_not_exist():
+    message = only_problem(mutated(lambda v: shop(v)["lifecycle"][0].update(area="archive")))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0].area:") and "media, private" in message
+
+
+def test_fails_lifecycle_rule_without_a_target():
+    def change(values):
+        shop(values)["lifecycle"].append({"expireDays": 7})
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.lifecycle[1]:") and "prefix" in message
+
+
+def test_fails_cors_origin_not_a_url():
+    def change(values):
+        shop(values)["cors"][0]["origins"] = ["shop.example.com/app"]
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.cors[0].origins[0]:") and "not an origin" in message
+
+
+def test_fails_cors_unknown_method():
+    def change(values):
+        shop(values)["cors"][0]["methods"] = ["GET", "PATCH"]
+    message = only_problem(mutated(change))
+    assert message.startswith("app-storage:apps.shop.cors[0].methods[1]:") and "'PATCH'" in message
+
+
+def test_fails_cors_any_origin_on_protected_data():
+    def change(values):
+        shop(values)["cors"][0]["origins"] = ["*"]
+    message = only_problem(mutated(change))
+    assert "cors[0].origins[0]" in message and "allowAnyOrigin: true" in message
+
+
+def test_cors_any_origin_accepted_when_explicitly_allowed_or_data_unprotected():
+    def allowed(values):
+        shop(values)["cors"][0].update(origins=["*"], allowAnyOrigin=True)
+    assert settings_for(mutated(allowed)).apps[0].cors[0].origins == ("*",)
+
+    def unprotected(values):
+        shop(values)["cors"][0]["origins"] = ["*"]
+        values["app-storage:protectData"] = False
+    assert settings_for(mutated(unprotected)).apps[0].cors[0].origins == ("*",)
+
+
+def test_fails_unknown_encryption_kind():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:encryption": "sse-c"})))
+    assert message.startswith("app-storage:encryption:") and "aes256, kms" in message
+
+
+def test_fails_kms_key_arn_without_kms_encryption():
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    message = only_problem(mutated(lambda v: v.update({"app-storage:kmsKeyArn": arn})))
+    assert message.startswith("app-storage:kmsKeyArn:") and "encryption is 'aes256'" in message
+
+
+def test_fails_malformed_kms_key_arn():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:encryption": "kms",
+                                                       "app-storage:kmsKeyArn": "alias/mine"})))
+    assert message.startswith("app-storage:kmsKeyArn:") and "not a KMS key ARN" in message
+
+
+def test_fails_force_destroy_on_protected_data():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:forceDestroy": True})))
+    assert message.startswith("app-storage:forceDestroy:") and "protectData" in message
+
+
+def test_fails_aws_backend_without_region():
+    message = only_problem(mutated(lambda v: v.pop("aws:region")))
+    assert message.startswith("aws:region:") and "pulumi config set aws:region" in message
+
+
+def test_fails_no_apps():
+    message = only_problem(mutated(lambda v: v.pop("app-storage:apps")))
+    assert message.startswith("app-storage:apps:") and "at least one app" in message
+
+
+def test_fails_wrong_types_name_the_expected_type():
+    values = mutated(lambda v: v.update({"app-storage:versioning": "yes",
+                                         "app-storage:noncurrentVersionExpirationDays": -1}))
+    problems = problems_of(values)
+    assert any(p.startswith("app-storage:versioning:") and "true or false" in p for p in problems)
+    assert any(p.startswith("app-storage:noncurrentVersionExpirationDays:") and "whole number" in p
+               for p in problems)
+
+
+def test_fails_presign_seconds_beyond_seven_days():
+    message = only_problem(mutated(lambda v: shop(v)["areas"]["private"].update(presignSeconds=700000)))
+    assert message.startswith("app-storage:apps.shop.areas.private.presignSeconds:") and "604800" in message
+
+
+def test_all_problems_are_reported_at_once():
+    def many(values):
+        values["app-storage:backend"] = "gcp"
+        values["app-storage:encryption"] = "rsa"
+        shop(values)["dialect"] = "rails"
+        shop(values)["cors"][0]["methods"] = ["FETCH"]
+    problems = problems_of(mutated(many))
+    assert len(problems) == 4
+    error = SettingsError(problems)
+    assert "4 problems" in str(error) and "nothing was declared" in str(error)
