@@ -35,10 +35,6 @@ class AppStorage(pulumi.ComponentResource):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
         if stack.backend != "aws":
             raise pulumi.RunError(f"app-storage: backend {stack.backend!r} has no components yet; use aws.")
-        self._declare_aws(name, app, stack)
-        self.register_outputs(self.outputs())
-
-    def _declare_aws(self, name: str, app: AppSettings, stack: StackSettings) -> None:
         tags = resource_tags(app, stack)
         storage = SecureBucket(f"{name}-storage", SecureBucketArgs(
             bucket_name=app.bucket_name,
@@ -77,6 +73,7 @@ class AppStorage(pulumi.ComponentResource):
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
         )
+        self.register_outputs(self.outputs())
 
     def outputs(self) -> dict:
         """The app's stack outputs; the same keys as the typed attributes."""

@@ -6,9 +6,10 @@ camelCased, options protect / retainOnDelete / dependencies / provider), secrets
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
-import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -206,13 +207,33 @@ class Plan:
         return [r for r in self.resources if r.parent == parent_urn]
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled_program(path: Path):
+    return compile(path.read_text(), str(path), "exec")
+
+
 def run_main(root: Path = PROJECT_ROOT) -> None:
-    runpy.run_path(str(root / "__main__.py"), run_name="__pulumi_program__")
+    """Run the project's `__main__.py` as the language host would (compiled once per process)."""
+    path = root / "__main__.py"
+    exec(_compiled_program(path), {"__name__": "__main__", "__file__": str(path)})
 
 
 def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *, secret_keys: list | None = None,
              project: str = "app-storage", show_secrets: bool = False, region: str | None = None) -> Plan:
     """Run `program` under the mock runtime with `config`, and return what it declared and exported."""
+    # A loop of its own, closed when done: a loop left to the garbage collector at exit prints a
+    # traceback from its destructor.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return _evaluate(stack, config, program, secret_keys, project, show_secrets, region)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _evaluate(stack: str, config: dict, program: Callable[[], None], secret_keys: list | None, project: str,
+              show_secrets: bool, region: str | None) -> Plan:
     mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
     monitor = RecordingMonitor(mocks, show_secrets)
     runtime_settings.ROOT.set(None)

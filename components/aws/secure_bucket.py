@@ -119,11 +119,16 @@ class SecureBucket(pulumi.ComponentResource):
                                tags=tags, opts=data)
         bucket_arn = naming.bucket_arn(args.bucket_name, args.region)
 
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+            # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
+            # passing `bucket.id`, without awaiting an output per sibling.
+            return pulumi.ResourceOptions(parent=self, depends_on=[bucket, *resources])
+
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
         public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+            f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=after())
 
         kms_key_arn: pulumi.Input[Optional[str]] = None
         if args.encryption == "kms":
@@ -132,23 +137,23 @@ class SecureBucket(pulumi.ComponentResource):
         if kms_key_arn:
             by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket.id, opts=child,
+            f"{name}-encryption", bucket=args.bucket_name, opts=after(),
             rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": bool(kms_key_arn)}])
 
-        lifecycle_opts = child
+        lifecycle_opts = after()
         if args.versioning:
-            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id,
-                                                 versioning_configuration={"status": "Enabled"}, opts=child)
+            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name,
+                                                 versioning_configuration={"status": "Enabled"}, opts=after())
             # S3 evaluates noncurrent-version rules against the versioning state: declare it first.
-            lifecycle_opts = pulumi.ResourceOptions(parent=self, depends_on=[versioning])
-        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id,
+            lifecycle_opts = after(versioning)
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name,
                                             rules=lifecycle_rule_inputs(args), opts=lifecycle_opts)
         if args.cors:
-            aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=bucket.id,
-                                           cors_rules=cors_rule_inputs(args.cors), opts=child)
-        aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id,
+            aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=args.bucket_name,
+                                           cors_rules=cors_rule_inputs(args.cors), opts=after())
+        aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name,
                             policy=json.dumps(documents.bucket_policy(bucket_arn)),
-                            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]))
+                            opts=after(public_access_block))
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn

@@ -20,6 +20,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_plan_json_is_only_json_with_the_documented_shape():
     result = run_cli("plan", "--stack", "prod", "--json")
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
     plan = json.loads(result.stdout)
     assert plan["stack"] == "prod" and set(plan) == {"stack", "resources", "outputs"}
     resource = plan["resources"][0]

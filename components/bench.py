@@ -1,0 +1,142 @@
+"""`make bench`: the DESIGN.md §8 budgets, measured (not asserted by tests).
+
+For the prod stack and synthetic stacks of 1, 10 and 100 apps it times the offline evaluation of the
+real program (settings gate + components) and the bare SDK registering the very same resources (same
+types, names, inputs and options, no components, no settings) under the same mocks, and prints the ratio.
+It also runs `plan --stack prod` as a user would, for its wall time and peak memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import re
+import resource
+import subprocess
+import sys
+import time
+from typing import Callable
+
+import pulumi
+
+from components.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
+
+RATIO_BUDGET = 1.2
+PROD_PLAN_BUDGET_SECONDS = 5.0
+HUNDRED_APPS_BUDGET_SECONDS = 30.0
+PROD_PLAN_MEMORY_BUDGET_MIB = 200
+
+
+def synthetic_config(apps: int) -> dict:
+    """A prod-like stack with `apps` apps shaped like EventHorizon (three areas, CORS, tiering)."""
+    definition = {
+        "dialect": "django",
+        "areas": {"media": {"access": "public"}, "static": {"access": "public"}, "private": {"access": "private"}},
+        "cors": [{"origins": ["https://app.example.com"], "methods": ["GET", "PUT"]}],
+        "lifecycle": [{"area": "private", "transitions": [{"days": 90, "storageClass": "STANDARD_IA"}]}],
+    }
+    values = {
+        "aws:region": "us-east-1",
+        "app-storage:encryption": "kms",
+        "app-storage:apps": {f"app{index:03d}": definition for index in range(apps)},
+    }
+    return {key: to_config_text(value) for key, value in values.items()}
+
+
+def provider_class(token: str) -> type:
+    """The provider SDK's class for a type token: `aws:s3/bucket:Bucket` -> `pulumi_aws.s3.Bucket`."""
+    package, module_path, name = token.split(":")
+    module = module_path.split("/")[0]
+    python_module = f"pulumi_{package}" if module == "index" else f"pulumi_{package}.{module}"
+    return getattr(importlib.import_module(python_module), name)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def bare_sdk_program(plan: Plan) -> Callable[[], None]:
+    """A program that registers every resource of `plan` straight through the SDK: the same URNs (same
+    types, names and parents), inputs and options, with the provider SDK's own classes and plain
+    ComponentResources, and none of this package's settings, documents or component code."""
+    def program() -> None:
+        declared: dict[str, pulumi.Resource] = {}
+        for recorded in plan.resources:
+            options = pulumi.ResourceOptions(
+                parent=declared.get(recorded.parent),
+                protect=recorded.options["protect"],
+                retain_on_delete=recorded.options["retainOnDelete"],
+                depends_on=[declared[urn] for urn in recorded.options["dependsOn"] if urn in declared])
+            if recorded.custom:
+                arguments = {_snake(key): value for key, value in recorded.inputs.items()}
+                declared[recorded.urn] = provider_class(recorded.type)(recorded.name, opts=options, **arguments)
+            else:
+                declared[recorded.urn] = pulumi.ComponentResource(recorded.type, recorded.name, None, options)
+    return program
+
+
+def registration_order(plan: Plan) -> None:
+    """Parents before children, dependencies before dependents: the order a program declares them in."""
+    plan.resources.sort(key=lambda r: (r.urn.split("::")[2].count("$"), len(r.options["dependsOn"])))
+
+
+def _seconds(run: Callable[[], object]) -> float:
+    """CPU seconds of one run, with the collector paused as timeit does (other processes don't count)."""
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.process_time()
+        run()
+        return time.process_time() - started
+    finally:
+        gc.enable()
+
+
+def compare(stack: str, config: dict, repeat: int) -> tuple[float, float, int]:
+    """Best-of-`repeat` seconds for the program and for the bare SDK, runs interleaved so that drift in
+    the machine's speed hits both sides alike. (The minimum is the run least disturbed by other work.)"""
+    plan = evaluate(stack, config, run_main)  # also warms imports and caches
+    registration_order(plan)
+    bare = bare_sdk_program(plan)
+    replayed = evaluate(stack, config, bare)
+    if [r.urn for r in replayed.resources] != sorted(r.urn for r in plan.resources):
+        raise AssertionError("the bare SDK program did not register the same resources")
+    component_runs, bare_runs = [], []
+    for _ in range(repeat):
+        component_runs.append(_seconds(lambda: evaluate(stack, config, run_main)))
+        bare_runs.append(_seconds(lambda: evaluate(stack, config, bare)))
+    return min(component_runs), min(bare_runs), len(plan.resources)
+
+
+def plan_as_user_would() -> tuple[float, float]:
+    """Wall seconds and peak MiB of `python -m components.cli plan --stack prod --json`, a fresh process."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "components.cli", "plan", "--stack", "prod", "--json"], cwd=PROJECT_ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kib / 1024
+
+
+def main(repeat: int = 5) -> int:
+    # First, while this process is small: a child's peak memory counts the copy of its parent at fork.
+    seconds, mib = plan_as_user_would()
+    prod_config, _ = load_stack_config("prod")
+    scenarios = [("prod stack", "prod", prod_config)]
+    scenarios += [(f"{n} app{'s' if n > 1 else ''}", "bench", synthetic_config(n)) for n in (1, 10, 100)]
+    print("Seconds of CPU, best of the runs; 'bare SDK' registers the same resources (same URNs, inputs and\n"
+          "options) straight through the SDK, without this package's settings and component code.\n")
+    print(f"{'stack':<12}{'resources':>10}{'components s':>15}{'bare SDK s':>13}{'ratio':>8}  budget")
+    within = True
+    for name, stack, config in scenarios:
+        component, bare, count = compare(stack, config, max(1, repeat // 3) if name.startswith("100") else repeat)
+        ratio = component / bare
+        ok = ratio <= RATIO_BUDGET and (not name.startswith("100") or component <= HUNDRED_APPS_BUDGET_SECONDS)
+        within &= ok
+        print(f"{name:<12}{count:>10}{component:>15.3f}{bare:>13.3f}{ratio:>8.2f}  "
+              f"{'ok' if ok else 'OVER'} (ratio <= {RATIO_BUDGET})")
+    plan_ok = seconds <= PROD_PLAN_BUDGET_SECONDS and mib <= PROD_PLAN_MEMORY_BUDGET_MIB
+    within &= plan_ok
+    print(f"\nplan --stack prod in a fresh process: {seconds:.2f} s, peak {mib:.0f} MiB  "
+          f"{'ok' if plan_ok else 'OVER'} (<= {PROD_PLAN_BUDGET_SECONDS:.0f} s, <= {PROD_PLAN_MEMORY_BUDGET_MIB} MiB)")
+    return 0 if within else 1
