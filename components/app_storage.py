@@ -33,8 +33,6 @@ class AppStorage(pulumi.ComponentResource):
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
-        if stack.backend != "aws":
-            raise pulumi.RunError(f"app-storage: backend {stack.backend!r} has no components yet; use aws.")
         tags = resource_tags(app, stack)
         storage = SecureBucket(f"{name}-storage", SecureBucketArgs(
             bucket_name=app.bucket_name,

@@ -21,6 +21,8 @@ from components import naming
 NAMESPACE = "app-storage"
 
 BACKENDS = ("aws", "minio")
+# Backends whose components exist in this version; the others are refused by the gate, never half-declared.
+AVAILABLE_BACKENDS = ("aws",)
 DIALECTS = ("django", "s3", "object-storage", "laravel", "aws-sdk")
 ACCESS_LEVELS = ("public", "private")
 ENCRYPTION_KINDS = ("aes256", "kms")
@@ -506,6 +508,9 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     _check_known(p, path, data, STACK_DEFAULTS)
 
     backend = _read_str(p, path, data, "backend", STACK_DEFAULTS, BACKENDS)
+    if backend not in AVAILABLE_BACKENDS:
+        p.add(_key(path, "backend"), backend, "has no components in this version of app-storage yet",
+              f"Use {' or '.join(AVAILABLE_BACKENDS)} for now.")
     encryption = _read_str(p, path, data, "encryption", STACK_DEFAULTS, ENCRYPTION_KINDS)
     kms_key_arn = _read_str(p, path, data, "kmsKeyArn", STACK_DEFAULTS) or None
     if kms_key_arn and encryption != "kms":

@@ -58,7 +58,7 @@ def test_missing_stack_file_names_the_known_stacks():
     assert "Traceback" not in result.stderr
 
 
-def test_duplicate_keys_in_a_stack_file_are_refused(tmp_path):
+def test_fails_duplicate_app_in_a_stack_file(tmp_path):
     stack_file = tmp_path / "Pulumi.dup.yaml"
     stack_file.write_text("config:\n  app-storage:apps:\n    chat: {}\n    chat: {dialect: s3}\n")
     result = run_cli("plan", "--stack", "dup", "--stack-file", str(stack_file))

@@ -301,3 +301,23 @@ def test_all_problems_are_reported_at_once():
     assert len(problems) == 4
     error = SettingsError(problems)
     assert "4 problems" in str(error) and "nothing was declared" in str(error)
+
+
+def test_fails_backend_without_components_yet():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:backend": "minio"})))
+    assert message.startswith("app-storage:backend:") and "no components in this version" in message
+
+
+def test_fails_area_prefix_without_trailing_slash():
+    message = only_problem(mutated(lambda v: shop(v)["areas"]["media"].update(prefix="media")))
+    assert message.startswith("app-storage:apps.shop.areas.media.prefix:") and "end with '/'" in message
+
+
+def test_fails_lifecycle_rule_with_both_area_and_prefix():
+    message = only_problem(mutated(lambda v: shop(v)["lifecycle"][0].update(prefix="private/old/")))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0]:") and "both an area and a prefix" in message
+
+
+def test_fails_reserved_tag_key():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:tags": {"aws:owner": "me"}})))
+    assert message.startswith("app-storage:tags.aws:owner:") and "not a valid AWS tag" in message
