@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from components import bench
 from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
 
@@ -105,8 +106,6 @@ def plan_command(args: argparse.Namespace) -> int:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    from components import bench
-
     return bench.main(args.repeat)
 
 
@@ -119,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--json", action="store_true", help="print only JSON on stdout")
     plan.add_argument("--show-secrets", action="store_true", help="print secret values instead of masking them")
     plan.set_defaults(run=plan_command)
-    bench = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (DESIGN.md §8)")
-    bench.add_argument("--repeat", type=int, default=15, help="runs per measurement; the best is reported")
-    bench.set_defaults(run=bench_command)
+    bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (DESIGN.md §8)")
+    bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
+                            help="measured (program, bare SDK) pairs per stack; best times, median ratio")
+    bench_verb.set_defaults(run=bench_command)
     args = parser.parse_args(argv)
     return args.run(args)
 

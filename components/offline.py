@@ -226,25 +226,19 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        return _evaluate(stack, config, program, secret_keys, project, show_secrets, region)
+        mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
+        monitor = RecordingMonitor(mocks, show_secrets)
+        runtime_settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
+        _sync_await(run_pulumi_func(program))
+        outputs = {}
+        for name, value in getattr(runtime_settings.get_root_resource(), "outputs", {}).items():
+            serialized = _sync_await(rpc.serialize_property(value, [], name))
+            outputs[name] = mask_secrets(serialized, show_secrets)
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-
-
-def _evaluate(stack: str, config: dict, program: Callable[[], None], secret_keys: list | None, project: str,
-              show_secrets: bool, region: str | None) -> Plan:
-    mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
-    monitor = RecordingMonitor(mocks, show_secrets)
-    runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
-    _sync_await(run_pulumi_func(program))
-    root = runtime_settings.get_root_resource()
-    outputs = {}
-    for name, value in getattr(root, "outputs", {}).items():
-        serialized = _sync_await(rpc.serialize_property(value, [], name))
-        outputs[name] = mask_secrets(serialized, show_secrets)
     # Registration order depends on the event loop; the URN order does not.
     return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs)
 
