@@ -10,6 +10,7 @@ import asyncio
 import functools
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -160,6 +161,34 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
         self.show_secrets = show_secrets
+        self._thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _remember_thread_loop(self) -> None:
+        # The stock monitor runs in the SDK's executor threads and gives each one an event loop that it
+        # never closes; one left to the collector at exit prints a traceback from its destructor.
+        if threading.current_thread() is threading.main_thread():
+            return
+        try:
+            self._thread_loops.add(asyncio.get_event_loop())
+        except RuntimeError:
+            pass  # this call made no loop (the stack's own registration returns before making one)
+
+    def close_thread_loops(self) -> None:
+        for loop in self._thread_loops:
+            loop.close()
+        self._thread_loops.clear()
+
+    def Invoke(self, request):
+        try:
+            return super().Invoke(request)
+        finally:
+            self._remember_thread_loop()
+
+    def ReadResource(self, request):
+        try:
+            return super().ReadResource(request)
+        finally:
+            self._remember_thread_loop()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine builds it: the parent's whole type chain, without the root stack's type.
@@ -172,6 +201,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
+        self._remember_thread_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
             self.recorded.append(RecordedResource(
@@ -221,13 +251,13 @@ def run_main(root: Path = PROJECT_ROOT) -> None:
 def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *, secret_keys: list | None = None,
              project: str = "app-storage", show_secrets: bool = False, region: str | None = None) -> Plan:
     """Run `program` under the mock runtime with `config`, and return what it declared and exported."""
-    # A loop of its own, closed when done: a loop left to the garbage collector at exit prints a
+    # Loops of its own, closed when done: a loop left to the garbage collector at exit prints a
     # traceback from its destructor.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks, show_secrets)
     try:
-        mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
-        monitor = RecordingMonitor(mocks, show_secrets)
         runtime_settings.ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
@@ -237,7 +267,8 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
             serialized = _sync_await(rpc.serialize_property(value, [], name))
             outputs[name] = mask_secrets(serialized, show_secrets)
     finally:
-        loop.close()
+        loop.close()  # also shuts down its executor, so the threads' loops are never used again
+        monitor.close_thread_loops()
         asyncio.set_event_loop(None)
     # Registration order depends on the event loop; the URN order does not.
     return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs)
