@@ -13,7 +13,9 @@ import pulumi
 from components import naming
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from components.connection import StorageConnection
+from components.connection import StorageConnection, backend_endpoint
+from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
+from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
 from components.settings import AppSettings, StackSettings
 
 
@@ -33,28 +35,8 @@ class AppStorage(pulumi.ComponentResource):
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
-        tags = resource_tags(app, stack)
-        storage = SecureBucket(f"{name}-storage", SecureBucketArgs(
-            bucket_name=app.bucket_name,
-            region=stack.region,
-            encryption=stack.encryption,
-            kms_key_arn=stack.kms_key_arn,
-            versioning=stack.versioning,
-            noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
-            abort_incomplete_multipart_upload_days=stack.abort_incomplete_multipart_upload_days,
-            lifecycle=app.lifecycle,
-            cors=app.cors,
-            protect_data=stack.protect_data,
-            force_destroy=stack.force_destroy,
-            tags=tags,
-        ), pulumi.ResourceOptions(parent=self))
-        identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
-            user_name=app.bucket_name,
-            bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
-            prefixes=tuple(app.area_prefixes.values()),
-            kms_key_arn=storage.kms_key_arn,
-            tags=tags,
-        ), pulumi.ResourceOptions(parent=self))
+        declare = _declare_on_minio if stack.backend == "minio" else _declare_on_aws
+        storage, identity = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -70,6 +52,7 @@ class AppStorage(pulumi.ComponentResource):
             area_prefixes=app.area_prefixes,
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
+            **backend_endpoint(app, stack),
         )
         self.register_outputs(self.outputs())
 
@@ -84,3 +67,52 @@ class AppStorage(pulumi.ComponentResource):
             "secret_access_key": self.secret_access_key,
             "connection": self.connection.as_output(),
         }
+
+
+def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings,
+                    child: pulumi.ResourceOptions) -> tuple[SecureBucket, AppIdentity]:
+    tags = resource_tags(app, stack)
+    storage = SecureBucket(f"{name}-storage", SecureBucketArgs(
+        bucket_name=app.bucket_name,
+        region=stack.region,
+        encryption=stack.encryption,
+        kms_key_arn=stack.kms_key_arn,
+        versioning=stack.versioning,
+        noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
+        abort_incomplete_multipart_upload_days=stack.abort_incomplete_multipart_upload_days,
+        lifecycle=app.lifecycle,
+        cors=app.cors,
+        protect_data=stack.protect_data,
+        force_destroy=stack.force_destroy,
+        tags=tags,
+    ), child)
+    identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
+        user_name=app.bucket_name,
+        bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
+        prefixes=tuple(app.area_prefixes.values()),
+        kms_key_arn=storage.kms_key_arn,
+        tags=tags,
+    ), child)
+    return storage, identity
+
+
+def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings,
+                      child: pulumi.ResourceOptions) -> tuple[MinioBucket, MinioIdentity]:
+    storage = MinioBucket(f"{name}-storage", MinioBucketArgs(
+        bucket_name=app.bucket_name,
+        public_prefixes=tuple(area.prefix for area in app.areas if area.is_public),
+        kms_key_id=stack.minio.kms_key_id if stack.minio else None,
+        versioning=stack.versioning,
+        noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
+        lifecycle=app.lifecycle,
+        protect_data=stack.protect_data,
+        force_destroy=stack.force_destroy,
+    ), child)
+    identity = MinioIdentity(f"{name}-identity", MinioIdentityArgs(
+        user_name=app.bucket_name,
+        bucket_arn=naming.minio_bucket_arn(app.bucket_name),
+        prefixes=tuple(app.area_prefixes.values()),
+        force_destroy=stack.force_destroy,
+        tags=resource_tags(app, stack),
+    ), child)
+    return storage, identity

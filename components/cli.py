@@ -50,6 +50,17 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "aws:iam/groupPolicy:GroupPolicy": _policy_sids,
     "aws:iam/userGroupMembership:UserGroupMembership": lambda i: "groups " + ", ".join(i.get("groups", [])),
     "aws:iam/accessKey:AccessKey": lambda i: f"user={i.get('user')} (secret kept as a Pulumi secret)",
+    "minio:index/s3Bucket:S3Bucket": lambda i: f"bucket={i.get('bucket')} acl={i.get('acl')} "
+                                               f"forceDestroy={i.get('forceDestroy')}",
+    "minio:index/s3BucketVersioning:S3BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get("status", ""),
+    "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption": lambda i: (
+        f"{i.get('encryptionType')} key={i.get('kmsKeyId')}"),
+    "minio:index/ilmPolicy:IlmPolicy": lambda i: "rules " + ", ".join(r.get("id", "?") for r in i.get("rules", [])),
+    "minio:index/s3BucketPolicy:S3BucketPolicy": _policy_sids,
+    "minio:index/iamPolicy:IamPolicy": lambda i: f"{i.get('name', '')}: {_policy_sids(i)}",
+    "minio:index/iamUser:IamUser": lambda i: f"{i.get('name', '')} (secret kept as a Pulumi secret)",
+    "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment": lambda i: (
+        f"{i.get('policyName')} -> {i.get('userName')}"),
 }
 
 
@@ -83,6 +94,8 @@ def render_tree(plan: Plan) -> list[str]:
 def render_text(plan: Plan) -> str:
     custom = sum(1 for r in plan.resources if r.custom)
     lines = [f"stack {plan.stack}: {custom} resources in {len(plan.resources) - custom} components", ""]
+    if plan.warnings:
+        lines += ["warnings:", *(f"  - {warning}" for warning in plan.warnings), ""]
     lines += render_tree(plan)
     lines += ["", "connections (secrets shown as " + MASK + "):"]
     for app, outputs in plan.outputs.items():

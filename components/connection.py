@@ -10,6 +10,8 @@ from typing import Optional
 
 import pulumi
 
+from components.settings import AppSettings, StackSettings
+
 
 @dataclass(frozen=True)
 class StorageConnection:
@@ -27,10 +29,25 @@ class StorageConnection:
     path_style: bool = False
     use_tls: bool = True
     public_base_url: pulumi.Input[Optional[str]] = None
-    """`https://<cdn or custom domain>` serving the public areas; None until a CDN serves them."""
+    """Where public areas are read without signing: on MinIO `<endpoint>/<bucket>`; on AWS
+    `https://<cdn or custom domain>`, None until a CDN serves them."""
 
     def as_output(self) -> dict:
         """The connection as a stack output value (the secret stays a secret)."""
         # Not dataclasses.asdict: it deep-copies, and Outputs cannot be copied.
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return {**values, "public_areas": list(self.public_areas)}
+
+
+def backend_endpoint(app: AppSettings, stack: StackSettings) -> dict:
+    """How clients reach the stack's backend: nothing to add on AWS (SDKs know its endpoints); on MinIO
+    the URL with scheme, path-style addressing (no per-bucket DNS), TLS as the server is set up."""
+    if stack.minio is None:
+        return {}
+    has_public_areas = any(area.is_public for area in app.areas)
+    return {
+        "endpoint": stack.minio.url,
+        "path_style": True,
+        "use_tls": stack.minio.use_tls,
+        "public_base_url": f"{stack.minio.url}/{app.bucket_name}" if has_public_areas else None,
+    }

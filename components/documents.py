@@ -18,6 +18,8 @@ OBJECT_READ_WRITE_ACTIONS = (
 BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
 # SDKs (minio-py, older boto3) ask where the bucket lives before the first request.
 BUCKET_LOCATION_ACTIONS = ("s3:GetBucketLocation",)
+# What anyone may do in a public area: fetch an object by its key. Never list, never write.
+PUBLIC_READ_ACTIONS = ("s3:GetObject",)
 # SSE-KMS: uploads need a data key, downloads and multipart completion need to decrypt it.
 KMS_DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
@@ -85,3 +87,20 @@ def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: Opt
             "Resource": [kms_key_arn],
         })
     return policy(statements)
+
+
+def public_read_policy(bucket_arn: str, public_prefixes: Iterable[str]) -> dict:
+    """Anonymous GetObject under each public area prefix, and nothing else of the bucket.
+
+    Refuses an empty prefix: that would publish the whole bucket, private areas included.
+    """
+    prefixes = sorted(set(public_prefixes))
+    if not prefixes or "" in prefixes:
+        raise ValueError("public read needs at least one non-empty area prefix; '' would publish the whole bucket")
+    return policy([{
+        "Sid": "PublicReadAreas",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["*"]},
+        "Action": list(PUBLIC_READ_ACTIONS),
+        "Resource": object_arns(bucket_arn, prefixes),
+    }])

@@ -72,3 +72,18 @@ def partition_for(region: str) -> str:
 
 def bucket_arn(bucket: str, region: str) -> str:
     return f"arn:{partition_for(region)}:s3:::{bucket}"
+
+
+def minio_bucket_arn(bucket: str) -> str:
+    """MinIO policies name every bucket in the `aws` partition, whatever the server's region."""
+    return f"arn:aws:s3:::{bucket}"
+
+
+# Lifecycle rule ids: the same on every backend, so a rule reads alike in the S3 and MinIO consoles.
+NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+
+
+def lifecycle_rule_id(position: int, prefix: str) -> str:
+    """`<1-based position>-<prefix slug>`, e.g. `2-uploads-temp`; `whole-bucket` for the empty prefix."""
+    slug = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "whole-bucket"
+    return f"{position}-{slug}"

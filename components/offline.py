@@ -10,6 +10,8 @@ import asyncio
 import functools
 import hashlib
 import json
+import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +61,7 @@ def to_config_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
-                      path: Optional[Path] = None) -> tuple[dict, list]:
-    """`Pulumi.<stack>.yaml` (or the file `path` names) as the program would see it: (config, secret keys)."""
-    path = path or root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack file {path.name}; known stacks: {', '.join(known) or 'none'}")
+def _read_config_section(path: Path) -> dict:
     try:
         document = yaml.load(path.read_text(), Loader=_NoDuplicateKeysLoader) or {}
     except yaml.YAMLError as error:
@@ -75,14 +71,51 @@ def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
         raise StackFileError(f"{path.name}: `config` must be a map of keys to values")
-    config, secret_keys = {}, []
-    for key, value in raw.items():
+    return raw
+
+
+def project_config_values(root: Path = PROJECT_ROOT, project: str = "app-storage") -> dict:
+    """The values every stack inherits from `Pulumi.yaml` (its `value:` entries), as the CLI merges them.
+
+    Schema entries (`type`/`default`) are not values: their defaults live in the settings tables.
+    """
+    values = {}
+    for key, entry in _read_config_section(root / "Pulumi.yaml").items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(entry, dict) and "value" in entry:
+            values[full_key] = entry["value"]
+        elif not isinstance(entry, dict):
+            values[full_key] = entry
+    return values
+
+
+def stack_config_values(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
+                        path: Optional[Path] = None) -> tuple[dict, list]:
+    """The config values `stack` runs with, before they become text: (values, secret keys).
+
+    Project-level values from `Pulumi.yaml` first, then `Pulumi.<stack>.yaml` (or the file `path` names)
+    over them, key by key, as the Pulumi CLI merges them.
+    """
+    path = path or root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise StackFileError(f"no stack file {path.name}; known stacks: {', '.join(known) or 'none'}")
+    merged = project_config_values(root, project)
+    secret_keys = []
+    for key, value in _read_config_section(path).items():
         full_key = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.append(full_key)
             value = MASK  # ciphertext needs the stack's secrets provider; offline it stays masked
-        config[full_key] = to_config_text(value)
-    return config, secret_keys
+        merged[full_key] = value
+    return merged, secret_keys
+
+
+def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
+                      path: Optional[Path] = None) -> tuple[dict, list]:
+    """The config as the program receives it (text values): (config, secret keys)."""
+    values, secret_keys = stack_config_values(stack, root, project, path)
+    return {key: to_config_text(value) for key, value in values.items()}, secret_keys
 
 
 def mask_secrets(value: Any, show_secrets: bool = False) -> Any:
@@ -107,6 +140,11 @@ def mask_secrets(value: Any, show_secrets: bool = False) -> Any:
     return value
 
 
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket")
+# Resources whose `secret` output is a secret key the provider generates.
+SECRET_KEY_HOLDERS = ("aws:iam/accessKey:AccessKey", "minio:index/iamUser:IamUser")
+
+
 def _mock_id(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:16]
 
@@ -121,9 +159,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         token = args.typ
         state = dict(inputs)
-        resource_id = inputs.get("bucket") if token == "aws:s3/bucket:Bucket" else None
+        resource_id = inputs.get("bucket") if token in BUCKET_TYPES else None
         resource_id = resource_id or inputs.get("name") or f"{args.name}-{_mock_id(args.name)}"
-        if token == "aws:s3/bucket:Bucket":
+        if token in BUCKET_TYPES:
             state["arn"] = f"arn:aws:s3:::{resource_id}"
         elif token == "aws:kms/key:Key":
             resource_id = _mock_id(args.name)
@@ -133,6 +171,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:{kind}{inputs.get('path', '/')}{resource_id}"
         if token == "aws:iam/accessKey:AccessKey":
             resource_id = "AKIA" + _mock_id(args.name).upper()
+        if token in SECRET_KEY_HOLDERS:
             state["secret"] = "mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest()
         return resource_id, state
 
@@ -226,15 +265,35 @@ class Plan:
     stack: str
     resources: list[RecordedResource]
     outputs: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (`pulumi.log.warn`), in order."""
 
     def as_dict(self) -> dict:
-        return {"stack": self.stack, "resources": [r.as_dict() for r in self.resources], "outputs": self.outputs}
+        return {"stack": self.stack, "warnings": self.warnings, "resources": [r.as_dict() for r in self.resources],
+                "outputs": self.outputs}
 
     def of_type(self, token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == token]
 
     def children(self, parent_urn: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.parent == parent_urn]
+
+
+class _LogRecorder(logging.Handler):
+    """Keeps the program's warnings for the plan instead of letting the root logger print them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings: list[str] = []
+        self.logger = logging.Logger("app-storage.plan")  # not registered: one per evaluation
+        self.logger.addHandler(self)
+        self.logger.propagate = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.warnings.append(record.getMessage())
+        else:
+            print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
 
 
 @functools.lru_cache(maxsize=None)
@@ -257,9 +316,11 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
     asyncio.set_event_loop(loop)
     mocks = PlanMocks(region or config.get("aws:region", "us-east-1"))
     monitor = RecordingMonitor(mocks, show_secrets)
+    log = _LogRecorder()
     try:
         runtime_settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
+                                 logger=log.logger)
         pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
         _sync_await(run_pulumi_func(program))
         outputs = {}
@@ -271,7 +332,8 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
         monitor.close_thread_loops()
         asyncio.set_event_loop(None)
     # Registration order depends on the event loop; the URN order does not.
-    return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs)
+    return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs,
+                warnings=log.warnings)
 
 
 def evaluate_stack(stack: str, root: Path = PROJECT_ROOT, show_secrets: bool = False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
 from pulumi import RunError
@@ -21,8 +21,6 @@ from components import naming
 NAMESPACE = "app-storage"
 
 BACKENDS = ("aws", "minio")
-# Backends whose components exist in this version; the others are refused by the gate, never half-declared.
-AVAILABLE_BACKENDS = ("aws",)
 DIALECTS = ("django", "s3", "object-storage", "laravel", "aws-sdk")
 ACCESS_LEVELS = ("public", "private")
 ENCRYPTION_KINDS = ("aes256", "kms")
@@ -51,9 +49,21 @@ STACK_DEFAULTS: dict[str, Any] = {
     "protectData": True,
     "forceDestroy": False,
     "bucketPrefix": None,
+    "minioKmsKeyId": "",
+    "replication": None,
+    "cdn": None,
     "tags": {},
     "apps": None,
 }
+# The MinIO provider's own config (namespace `minio`), read for the endpoint apps connect to.
+MINIO_PROVIDER_DEFAULTS: dict[str, Any] = {
+    "minioServer": None,
+    "minioSsl": False,
+    "minioRegion": "us-east-1",
+}
+# Provider credentials come from the environment (MINIO_USER / MINIO_PASSWORD), never from the stack file.
+MINIO_CREDENTIAL_KEYS = ("minioUser", "minioPassword", "minioAccessKey", "minioSecretKey", "minioSessionToken")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "host.docker.internal")
 APP_DEFAULTS: dict[str, Any] = {
     "dialect": "aws-sdk",
     "bucketName": None,
@@ -88,6 +98,7 @@ TRANSITION_DEFAULTS: dict[str, Any] = {"days": None, "storageClass": None}
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:(?P<port>\d{1,5}))?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +155,19 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
+class MinioEndpoint:
+    server: str
+    """`host:port`, as the MinIO provider takes it."""
+    use_tls: bool
+    kms_key_id: Optional[str]
+    """A key of MinIO's configured KMS (KES); buckets are encrypted with it when set."""
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.use_tls else 'http'}://{self.server}"
+
+
+@dataclass(frozen=True)
 class StackSettings:
     project: str
     stack: str
@@ -159,6 +183,8 @@ class StackSettings:
     bucket_prefix: str
     tags: Mapping[str, str]
     apps: tuple[AppSettings, ...]
+    minio: Optional[MinioEndpoint] = None
+    """Set exactly when the backend is minio."""
     warnings: tuple[str, ...] = field(default=())
 
 
@@ -319,6 +345,9 @@ def _read_area(p: _Problems, path: str, name: str, data: Any) -> Optional[Area]:
     elif prefix and (not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix):
         p.add(_key(path, "prefix"), prefix, "must end with '/', not start with '/', and hold no '*'",
               f"Write it like '{name}/', or '' for the whole bucket.")
+    if access == "public" and prefix == "":
+        p.add(_key(path, "prefix"), prefix, "makes a public area of the whole bucket, so nothing in it stays private",
+              f"Give the public area its own prefix, like '{name}/'.")
     return Area(
         name=name,
         access=access,
@@ -508,9 +537,6 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     _check_known(p, path, data, STACK_DEFAULTS)
 
     backend = _read_str(p, path, data, "backend", STACK_DEFAULTS, BACKENDS)
-    if backend not in AVAILABLE_BACKENDS:
-        p.add(_key(path, "backend"), backend, "has no components in this version of app-storage yet",
-              f"Use {' or '.join(AVAILABLE_BACKENDS)} for now.")
     encryption = _read_str(p, path, data, "encryption", STACK_DEFAULTS, ENCRYPTION_KINDS)
     kms_key_arn = _read_str(p, path, data, "kmsKeyArn", STACK_DEFAULTS) or None
     if kms_key_arn and encryption != "kms":
@@ -525,11 +551,21 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         p.add(_key(path, "forceDestroy"), True, "would let a destroy delete every object, but protectData is true",
               "Set forceDestroy to false, or protectData to false for a disposable stack.")
 
-    region = config.get("aws:region")
-    if backend == "aws" and not region:
-        p.add("aws:region", region, "is required for the aws backend", "Run `pulumi config set aws:region us-east-1`.")
-    elif region and not _REGION.match(str(region)):
-        p.add("aws:region", region, "is not an AWS region name", "Use a region like us-east-1.")
+    warnings: list[str] = []
+    minio = None
+    if backend == "minio":
+        minio, region = _read_minio_endpoint(p, warnings, config, data, encryption)
+    else:
+        region = config.get("aws:region")
+        if not region:
+            p.add("aws:region", region, "is required for the aws backend",
+                  "Run `pulumi config set aws:region us-east-1`.")
+        elif not _REGION.match(str(region)):
+            p.add("aws:region", region, "is not an AWS region name", "Use a region like us-east-1.")
+        if _read_str(p, path, data, "minioKmsKeyId", STACK_DEFAULTS):
+            p.add(_key(path, "minioKmsKeyId"), data["minioKmsKeyId"], "applies only to the minio backend",
+                  f"Remove it; on aws use {NAMESPACE}:encryption kms (and kmsKeyArn for an existing key).")
+    _check_later_features(p, path, data)
 
     bucket_prefix = _read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
     if bucket_prefix is None:
@@ -567,10 +603,106 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         bucket_prefix=bucket_prefix,
         tags=_read_tags(p, path, data),
         apps=tuple(apps),
+        minio=minio,
     )
+    if backend == "minio":
+        warnings.extend(minio_skipped_features(settings))
     if p.messages:
         raise SettingsError(p.messages)
-    return settings
+    return replace(settings, warnings=tuple(warnings))
+
+
+# ---------------------------------------------------------------------------------------------
+# Backend capabilities. Where the stack asks a backend for what it cannot declare, the gate decides per
+# feature: harmless to skip on a dev backend -> one warning naming the feature and the apps; meaningful
+# -> a problem. Nothing is dropped silently.
+
+
+def _read_minio_endpoint(p: _Problems, warnings: list[str], config: Mapping[str, Any], data: Mapping,
+                         encryption: str) -> tuple[MinioEndpoint, str]:
+    path = "minio:"
+    provider = {key[len(path):]: value for key, value in config.items() if key.startswith(path)}
+    for credential in MINIO_CREDENTIAL_KEYS:
+        if credential in provider:
+            p.add(_key(path, credential), "[hidden]", "is a MinIO credential in the stack config",
+                  f"Remove it (`pulumi config rm {path}{credential}`) and export MINIO_USER and MINIO_PASSWORD; "
+                  "the provider reads them from the environment.")
+    server = _read_str(p, path, provider, "minioServer", MINIO_PROVIDER_DEFAULTS)
+    use_tls = _read_bool(p, path, provider, "minioSsl", MINIO_PROVIDER_DEFAULTS)
+    region = _read_str(p, path, provider, "minioRegion", MINIO_PROVIDER_DEFAULTS) or "us-east-1"
+    host = _HOST_PORT.match(server or "")
+    if not server:
+        p.add(_key(path, "minioServer"), server, "is required for the minio backend",
+              "Run `pulumi config set minio:minioServer localhost:9000`.")
+    elif not host:
+        p.add(_key(path, "minioServer"), server, "must be host:port, without scheme or path",
+              "Write it like localhost:9000; TLS is chosen by minio:minioSsl.")
+    elif not use_tls and host.group("host") not in LOCAL_HOSTS:
+        warnings.append(f"minio:minioServer {server!r} is not this machine and minio:minioSsl is false: keys and "
+                        "objects travel unencrypted. Set minio:minioSsl to true for a shared MinIO.")
+
+    kms_key_id = _read_str(p, NAMESPACE + ":", data, "minioKmsKeyId", STACK_DEFAULTS) or None
+    if data.get("kmsKeyArn") and encryption == "kms":
+        p.add(_key(NAMESPACE + ":", "kmsKeyArn"), data["kmsKeyArn"], "is an AWS KMS key, which MinIO cannot use",
+              f"Name a key of MinIO's KMS in {NAMESPACE}:minioKmsKeyId instead.")
+    if encryption == "kms" and not kms_key_id:
+        p.add(_key(NAMESPACE + ":", "encryption"), encryption,
+              "asks for KMS encryption, which MinIO gives only with a key of its own KMS (KES)",
+              f"Set {NAMESPACE}:minioKmsKeyId to that key's name, or use aes256 for a dev stack.")
+    return MinioEndpoint(server=server or "", use_tls=use_tls, kms_key_id=kms_key_id), region
+
+
+# Stack-level features whose components arrive in a later version of app-storage.
+LATER_FEATURES = {
+    "replication": "cross-region replication",
+    "cdn": "the CloudFront CDN",
+}
+
+
+def _asks_for(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and value.get("enabled", True) not in (False, "false")
+    return value not in (None, False, "false", "")
+
+
+def _check_later_features(p: _Problems, path: str, data: Mapping) -> None:
+    backend = data.get("backend", STACK_DEFAULTS["backend"])
+    for key, feature in LATER_FEATURES.items():
+        if not _asks_for(data.get(key)):
+            continue
+        if backend == "minio":
+            p.add(_key(path, key), data[key], f"asks the minio backend for {feature}, which pulumi-minio 0.17 "
+                  "cannot declare", f"Remove {_key(path, key)} from this stack; it belongs to an aws stack.")
+        else:
+            p.add(_key(path, key), data[key], f"asks for {feature}, which this version of app-storage does not "
+                  "declare yet", f"Remove {_key(path, key)} for now.")
+
+
+def _skipped(feature: str, apps: list[str], why: str) -> Optional[str]:
+    if not apps:
+        return None
+    return f"{feature} skipped on minio for app{'s' if len(apps) > 1 else ''} {', '.join(apps)}: {why}"
+
+
+def minio_skipped_features(settings: StackSettings) -> list[str]:
+    """What a minio stack asks for that pulumi-minio 0.17 cannot declare, each harmless to skip in dev."""
+    every_app = [app.name for app in settings.apps]
+    notes = [
+        _skipped("CORS rules", [app.name for app in settings.apps if app.cors],
+                 "pulumi-minio 0.17 has no bucket CORS resource; MinIO answers CORS itself, server-wide "
+                 "(MINIO_API_CORS_ALLOW_ORIGIN)."),
+        _skipped("lifecycle tier transitions", [app.name for app in settings.apps
+                                                if any(rule.transitions for rule in app.lifecycle)],
+                 "pulumi-minio 0.17 cannot declare transitions; expiry rules are kept."),
+        _skipped("aborting incomplete multipart uploads", every_app,
+                 "pulumi-minio 0.17 cannot declare the rule; MinIO removes stale uploads itself."),
+        _skipped("bucket tags", every_app if settings.tags else [],
+                 "pulumi-minio 0.17 buckets take no tags; the app users carry them."),
+    ]
+    if settings.minio is not None and not settings.minio.kms_key_id:
+        notes.append(_skipped("default encryption", every_app,
+                              f"MinIO encrypts only with a key of its KMS; set {NAMESPACE}:minioKmsKeyId to one."))
+    return [note for note in notes if note]
 
 
 def current_stack_config() -> dict[str, Any]:

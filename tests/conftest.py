@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.offline import Plan, evaluate, evaluate_stack, to_config_text  # noqa: E402
+from components.offline import Plan, evaluate, evaluate_stack, stack_config_values, to_config_text  # noqa: E402
 from components.settings import StackSettings, parse_settings  # noqa: E402
 
 
-def stack_file(stack: str) -> dict:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+def stack_values(stack: str) -> dict:
+    """The shipped stack's config values (project-level values merged under the stack file's)."""
+    return stack_config_values(stack, ROOT)[0]
 
 
 def as_config(values: dict) -> dict:
@@ -40,10 +39,9 @@ def prod_plan() -> Plan:
     return evaluate_stack("prod")
 
 
-@pytest.fixture
-def prod_values() -> dict:
-    """A fresh, mutable copy of the prod stack's config."""
-    return copy.deepcopy(stack_file("prod"))
+@pytest.fixture(scope="session")
+def dev_plan() -> Plan:
+    return evaluate_stack("dev")
 
 
 def policy_document(resource) -> dict:

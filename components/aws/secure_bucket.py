@@ -15,7 +15,6 @@ Defaults (each is behaviour, not just a value):
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -26,7 +25,7 @@ from components import documents, naming
 from components.settings import STACK_DEFAULTS, CorsRule, LifecycleRule
 
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
-NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+NONCURRENT_RULE_ID = naming.NONCURRENT_RULE_ID
 KMS_KEY_DELETION_WINDOW_DAYS = 30
 
 
@@ -57,16 +56,12 @@ class SecureBucketArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def _rule_slug(prefix: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "whole-bucket"
-
-
 def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
     """The bucket's lifecycle rules: the app's, then the always-on housekeeping rules."""
     rules = []
     for index, rule in enumerate(args.lifecycle):
         entry: dict = {
-            "id": f"{index + 1}-{_rule_slug(rule.prefix)}",
+            "id": naming.lifecycle_rule_id(index + 1, rule.prefix),
             "status": "Enabled",
             "filter": {"prefix": rule.prefix},
         }

@@ -22,7 +22,8 @@ def test_plan_json_is_only_json_with_the_documented_shape():
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     plan = json.loads(result.stdout)
-    assert plan["stack"] == "prod" and set(plan) == {"stack", "resources", "outputs"}
+    assert plan["stack"] == "prod" and set(plan) == {"stack", "warnings", "resources", "outputs"}
+    assert plan["warnings"] == []
     resource = plan["resources"][0]
     assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "options"}
     assert set(resource["options"]) == {"protect", "retainOnDelete", "dependsOn", "provider"}
@@ -69,10 +70,12 @@ def test_project_file_documents_the_same_defaults_as_the_code():
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "app-storage"
     assert project["runtime"]["options"]["virtualenv"] == "venv"
-    schema = project["config"]
+    schema = {key: spec for key, spec in project["config"].items() if "value" not in spec}
     documented = {key for key, value in STACK_DEFAULTS.items() if not isinstance(value, (dict, type(None)))}
     assert documented <= set(schema)
     for key, spec in schema.items():
         assert spec.get("description"), key
         if "default" in spec:
             assert spec["default"] == STACK_DEFAULTS[key], key
+    shared = {key for key, spec in project["config"].items() if "value" in spec}
+    assert shared == {"apps"}  # the one project-level value: the app definitions every stack shares

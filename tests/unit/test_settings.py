@@ -303,9 +303,111 @@ def test_all_problems_are_reported_at_once():
     assert "4 problems" in str(error) and "nothing was declared" in str(error)
 
 
-def test_fails_backend_without_components_yet():
-    message = only_problem(mutated(lambda v: v.update({"app-storage:backend": "minio"})))
-    assert message.startswith("app-storage:backend:") and "no components in this version" in message
+# --- the minio backend ------------------------------------------------------------------------
+
+MINIO = {"app-storage:backend": "minio", "minio:minioServer": "localhost:9000", "app-storage:protectData": False}
+
+
+def on_minio(change=lambda values: None) -> dict:
+    def both(values):
+        values.update(MINIO)
+        change(values)
+    return mutated(both)
+
+
+def test_minio_settings_give_the_endpoint_and_name_each_skipped_feature():
+    settings = settings_for(on_minio())
+    assert settings.backend == "minio" and settings.region == "us-east-1"
+    assert settings.minio.url == "http://localhost:9000" and settings.minio.kms_key_id is None
+    warnings = "\n".join(settings.warnings)
+    assert len(settings.warnings) == 4, settings.warnings
+    for feature in ("CORS rules", "lifecycle tier transitions", "aborting incomplete multipart uploads",
+                    "default encryption"):
+        assert f"{feature} skipped on minio for app shop" in warnings
+
+
+def test_minio_warns_only_about_what_the_stack_asks_for():
+    def plain(values):
+        del shop(values)["cors"]
+        del shop(values)["lifecycle"]
+        values["app-storage:minioKmsKeyId"] = "dev-key"
+    settings = settings_for(on_minio(plain))
+    assert settings.minio.kms_key_id == "dev-key"
+    assert [w.split(" skipped")[0] for w in settings.warnings] == ["aborting incomplete multipart uploads"]
+
+
+def test_aws_stacks_have_no_minio_endpoint_and_no_warnings():
+    settings = settings_for(VALID)
+    assert settings.minio is None and settings.warnings == ()
+
+
+def test_minio_over_tls_on_another_host():
+    settings = settings_for(on_minio(lambda v: v.update({"minio:minioServer": "minio.internal:9000",
+                                                          "minio:minioSsl": "true"})))
+    assert settings.minio.url == "https://minio.internal:9000"
+    assert not any("unencrypted" in w for w in settings.warnings)
+
+
+def test_minio_without_tls_on_another_host_is_warned():
+    settings = settings_for(on_minio(lambda v: v.update({"minio:minioServer": "minio.internal:9000"})))
+    assert any(w.startswith("minio:minioServer 'minio.internal:9000' is not this machine") for w in settings.warnings)
+
+
+def test_fails_minio_without_a_server():
+    message = only_problem(on_minio(lambda v: v.pop("minio:minioServer")))
+    assert message.startswith("minio:minioServer: is required for the minio backend")
+    assert "pulumi config set minio:minioServer localhost:9000" in message
+
+
+def test_fails_minio_server_with_a_scheme():
+    message = only_problem(on_minio(lambda v: v.update({"minio:minioServer": "http://localhost:9000"})))
+    assert message.startswith("minio:minioServer: must be host:port") and "'http://localhost:9000'" in message
+
+
+def test_fails_minio_credentials_in_the_stack_config_without_showing_them():
+    message = only_problem(on_minio(lambda v: v.update({"minio:minioPassword": "hunter2-secret"})))
+    assert message.startswith("minio:minioPassword: is a MinIO credential in the stack config")
+    assert "MINIO_PASSWORD" in message and "hunter2-secret" not in message
+
+
+def test_fails_kms_encryption_on_minio_without_a_minio_key():
+    message = only_problem(on_minio(lambda v: v.update({"app-storage:encryption": "kms"})))
+    assert message.startswith("app-storage:encryption: asks for KMS encryption")
+    assert "app-storage:minioKmsKeyId" in message
+
+
+def test_fails_aws_kms_key_on_minio():
+    arn = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234"
+    problems = problems_of(on_minio(lambda v: v.update({"app-storage:encryption": "kms", "app-storage:kmsKeyArn": arn})))
+    assert any(p.startswith("app-storage:kmsKeyArn: is an AWS KMS key, which MinIO cannot use") for p in problems)
+
+
+def test_fails_minio_key_on_aws():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:minioKmsKeyId": "dev-key"})))
+    assert message.startswith("app-storage:minioKmsKeyId: applies only to the minio backend")
+
+
+def test_fails_replication_asked_on_minio():
+    message = only_problem(on_minio(lambda v: v.update({"app-storage:replication": {"region": "us-west-2"}})))
+    assert message.startswith("app-storage:replication: asks the minio backend for cross-region replication")
+    assert "Remove app-storage:replication" in message
+
+
+def test_fails_cdn_asked_on_minio_but_a_disabled_cdn_is_fine():
+    message = only_problem(on_minio(lambda v: v.update({"app-storage:cdn": {"enabled": True}})))
+    assert message.startswith("app-storage:cdn: asks the minio backend for the CloudFront CDN")
+    assert settings_for(on_minio(lambda v: v.update({"app-storage:cdn": {"enabled": False}}))).backend == "minio"
+
+
+def test_fails_replication_before_its_component_exists():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:replication": {"region": "us-west-2"}})))
+    assert "does not declare yet" in message
+
+
+def test_fails_public_area_over_the_whole_bucket():
+    message = only_problem(mutated(lambda v: shop(v).update(areas={"media": {"access": "public", "prefix": ""}},
+                                                            lifecycle=[])))
+    assert message.startswith("app-storage:apps.shop.areas.media.prefix: makes a public area of the whole bucket")
 
 
 def test_fails_area_prefix_without_trailing_slash():

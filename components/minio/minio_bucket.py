@@ -1,0 +1,111 @@
+"""MinioBucket: one MinIO bucket shaped like its AWS twin, with what pulumi-minio 0.17 can declare.
+
+Defaults (each is behaviour, not just a value):
+- ACL `private`; the only anonymous access is the public-read policy below.
+- Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90) by the
+  ILM policy.
+- ILM policy: the app's expiry rules plus noncurrent-version expiry. Tier transitions and the
+  abort-multipart rule cannot be declared here; the settings gate warns about them by name.
+- Default encryption only with a key of MinIO's KMS (`kms_key_id`); MinIO has no SSE without one.
+- Bucket policy only when the app has public areas: anonymous `s3:GetObject` on those prefixes. Never
+  the whole bucket, never listing, never writing.
+- Protected data: the bucket is `protect`ed and retained on delete. Never force-destroyed unless
+  `force_destroy` is asked for.
+Ownership controls and a public access block have no MinIO counterpart: ACLs are not in play and
+nothing is public unless this policy says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_minio as minio
+
+from components import documents, naming
+from components.settings import STACK_DEFAULTS, LifecycleRule
+
+# MinIO supports only SSE-KMS as a bucket default (SSE-S3 in MinIO is backed by the same KMS).
+MINIO_SSE_TYPE = "aws:kms"
+
+
+@dataclass(frozen=True)
+class MinioBucketArgs:
+    bucket_name: str
+    """The bucket's exact name (apps are told it)."""
+    public_prefixes: tuple[str, ...] = ()
+    """Prefixes of the public areas; anonymous GetObject there only. Default: none, no bucket policy."""
+    kms_key_id: Optional[str] = None
+    """A key of MinIO's KMS; the bucket's default encryption when set. Default: not encrypted by MinIO."""
+    versioning: bool = STACK_DEFAULTS["versioning"]
+    """Default: versioning enabled."""
+    noncurrent_version_expiration_days: int = STACK_DEFAULTS["noncurrentVersionExpirationDays"]
+    """Days a replaced or deleted version is kept when versioned. Default: 90."""
+    lifecycle: tuple[LifecycleRule, ...] = ()
+    """The app's rules; their expiry is declared, their transitions are not. Default: none."""
+    protect_data: bool = STACK_DEFAULTS["protectData"]
+    """Protect and retain the bucket. Default: protected, retained on delete."""
+    force_destroy: bool = STACK_DEFAULTS["forceDestroy"]
+    """Let a destroy delete all objects. Default: false."""
+
+
+def ilm_rule_inputs(args: MinioBucketArgs) -> list[dict]:
+    """The ILM rules: the app's expiries (ids as on AWS), then noncurrent-version expiry."""
+    rules = []
+    for index, rule in enumerate(args.lifecycle):
+        if rule.expire_days is None:
+            continue  # a transitions-only rule: nothing MinIO can declare (the gate has warned)
+        entry = {
+            "id": naming.lifecycle_rule_id(index + 1, rule.prefix),
+            "status": "Enabled",
+            "expiration": f"{rule.expire_days}d",
+        }
+        if rule.prefix:
+            entry["filter"] = rule.prefix
+        rules.append(entry)
+    if args.versioning:
+        rules.append({
+            "id": naming.NONCURRENT_RULE_ID,
+            "status": "Enabled",
+            "noncurrent_version_expiration_days": args.noncurrent_version_expiration_days,
+        })
+    return rules
+
+
+class MinioBucket(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MinioBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("app-storage:index:MinioBucket", name, None, opts)
+        data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket_name, acl="private",
+                                force_destroy=args.force_destroy, opts=data)
+
+        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+            # As in SecureBucket: siblings name the bucket and wait for it explicitly.
+            return pulumi.ResourceOptions(parent=self, depends_on=[bucket, *resources])
+
+        lifecycle_opts = after()
+        if args.versioning:
+            versioning = minio.S3BucketVersioning(f"{name}-versioning", bucket=args.bucket_name,
+                                                  versioning_configuration={"status": "Enabled"}, opts=after())
+            # Noncurrent-version expiry means something only once versioning is on.
+            lifecycle_opts = after(versioning)
+        if args.kms_key_id:
+            minio.S3BucketServerSideEncryption(f"{name}-encryption", bucket=args.bucket_name,
+                                               encryption_type=MINIO_SSE_TYPE, kms_key_id=args.kms_key_id,
+                                               opts=after())
+        rules = ilm_rule_inputs(args)
+        if rules:
+            minio.IlmPolicy(f"{name}-lifecycle", bucket=args.bucket_name, rules=rules, opts=lifecycle_opts)
+        if args.public_prefixes:
+            public_read = documents.public_read_policy(naming.minio_bucket_arn(args.bucket_name), args.public_prefixes)
+            minio.S3BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=json.dumps(public_read),
+                                 opts=after())
+
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn})
