@@ -130,8 +130,10 @@ def main(repeat: int = DEFAULT_REPEAT) -> int:
     # First, while this process is small: a child's peak memory counts the copy of its parent at fork.
     seconds, mib = plan_as_user_would()
     prod_config, _ = load_stack_config("prod")
+    dev_config, _ = load_stack_config("dev")
     # (name, stack, config, measured pairs, CPU-seconds budget or None)
     scenarios = [("prod stack", "prod", prod_config, repeat, None),
+                 ("dev stack", "dev", dev_config, repeat, None),
                  ("1 app", "bench", synthetic_config(1), repeat, None),
                  ("10 apps", "bench", synthetic_config(10), repeat, None),
                  ("100 apps", "bench", synthetic_config(100), max(1, repeat // 3), HUNDRED_APPS_BUDGET_SECONDS)]

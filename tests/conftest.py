@@ -44,5 +44,10 @@ def dev_plan() -> Plan:
     return evaluate_stack("dev")
 
 
+def by_kind(plan: Plan) -> dict:
+    """A component's resources by the last part of their type (`Bucket`, `IamUser`, ...)."""
+    return {r.type.rsplit(":", 1)[-1]: r for r in plan.resources}
+
+
 def policy_document(resource) -> dict:
     return json.loads(resource.inputs["policy"])

@@ -6,7 +6,7 @@ import json
 
 from components import documents
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
-from tests.conftest import plan_program, policy_document
+from tests.conftest import by_kind, plan_program, policy_document
 
 BUCKET_ARN = "arn:aws:s3:::acme-chat"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/abcd"
@@ -50,7 +50,7 @@ def declare_identity():
         AppIdentity("chat-identity", AppIdentityArgs(user_name="acme-chat", bucket_arn=BUCKET_ARN,
                                                      prefixes=("uploads/",), kms_key_arn=KEY_ARN))
     plan = plan_program(program)
-    return {r.type.rsplit(":", 1)[-1]: r for r in plan.resources}, plan
+    return by_kind(plan), plan
 
 
 def test_permissions_come_through_a_group_not_the_user():

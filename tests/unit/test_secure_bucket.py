@@ -7,7 +7,7 @@ import pulumi
 from components.aws.secure_bucket import (ABORT_MULTIPART_RULE_ID, NONCURRENT_RULE_ID, SecureBucket,
                                           SecureBucketArgs, lifecycle_rule_inputs)
 from components.settings import CorsRule, LifecycleRule, Transition
-from tests.conftest import plan_program, policy_document
+from tests.conftest import by_kind, plan_program, policy_document
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -15,7 +15,7 @@ KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 def declare(**overrides):
     args = SecureBucketArgs(bucket_name="acme-media", region="us-east-1", **overrides)
     plan = plan_program(lambda: SecureBucket("media", args))
-    return {r.type.rsplit(":", 1)[-1]: r for r in plan.resources}, plan
+    return by_kind(plan), plan
 
 
 def test_defaults_harden_the_bucket():

@@ -1,0 +1,82 @@
+"""moto's server (S3 and IAM) in a child process on 127.0.0.1 and a free port, for contract tests.
+
+A child process, not a thread: IAM enforcement is server-wide state, and each test module gets a
+server of its own that cannot leak it into the test process or another module.
+Run as a script it starts the server, prints the port, and serves until its stdin closes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from typing import Optional
+
+START_TIMEOUT_SECONDS = 30
+TEST_CREDENTIALS = {"aws_access_key_id": "admin-testing", "aws_secret_access_key": "admin-testing"}
+REGION = "us-east-1"
+
+
+class MotoServer:
+    """`with MotoServer() as server:` - `server.url`, `server.client(...)`, `server.enforce_iam()`."""
+
+    def __init__(self, env: Optional[dict] = None):
+        self.env = env or {}
+        self.process: Optional[subprocess.Popen] = None
+        self.url = ""
+
+    def __enter__(self) -> "MotoServer":
+        self.process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True, env={**os.environ, **self.env})
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            self.__exit__()
+            raise RuntimeError(f"moto server did not start (printed {port!r})")
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.process is None:
+            return
+        self.process.stdin.close()  # the server's signal to stop
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.process = None
+
+    def client(self, service: str, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None,
+               path_style: bool = True):
+        import boto3
+        from botocore.config import Config
+
+        credentials = TEST_CREDENTIALS if access_key_id is None else {
+            "aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key}
+        config = Config(s3={"addressing_style": "path" if path_style else "auto"}, retries={"max_attempts": 1})
+        return boto3.client(service, endpoint_url=self.url, region_name=REGION, config=config, **credentials)
+
+    def enforce_iam(self) -> None:
+        """From now on every signed request is checked against the caller's IAM policies."""
+        # text/plain: as a form post, the body would be parsed away before moto reads it.
+        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise RuntimeError(f"moto refused to enforce IAM: HTTP {response.status}")
+
+
+def _serve() -> None:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    print(server.get_host_and_port()[1], flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    _serve()

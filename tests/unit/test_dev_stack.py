@@ -1,0 +1,114 @@
+"""The shipped dev stack on MinIO, evaluated offline as `make plan STACK=dev` does, and its twin prod."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+
+from components import documents
+from components.offline import MASK
+from components.settings import NAMESPACE, parse_settings
+from tests.conftest import ROOT, as_config, policy_document, stack_values
+
+APPS = ("eventhorizon", "vista", "chat")
+PUBLIC_PREFIXES = {"eventhorizon": ["media/", "static/"], "vista": ["thumbnails/"], "chat": []}
+PER_APP_TYPES = sorted([
+    "app-storage:index:AppStorage", "app-storage:index:MinioBucket", "app-storage:index:MinioIdentity",
+    "minio:index/s3Bucket:S3Bucket", "minio:index/s3BucketVersioning:S3BucketVersioning",
+    "minio:index/ilmPolicy:IlmPolicy", "minio:index/iamUser:IamUser", "minio:index/iamPolicy:IamPolicy",
+    "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment",
+])
+
+
+def resources_of(plan, app):
+    return [r for r in plan.resources if r.name == app or r.name.startswith(f"{app}-")]
+
+
+def one(plan, app, token):
+    [match] = [r for r in resources_of(plan, app) if r.type == token]
+    return match
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_each_app_has_the_minio_resource_set(dev_plan, app):
+    types = sorted(r.type for r in resources_of(dev_plan, app))
+    expected = PER_APP_TYPES + (["minio:index/s3BucketPolicy:S3BucketPolicy"] if PUBLIC_PREFIXES[app] else [])
+    assert types == sorted(expected)
+    assert not any(r.type.startswith("aws:") for r in dev_plan.resources)
+
+
+@pytest.mark.parametrize("app", ["eventhorizon", "vista"])
+def test_public_areas_are_anonymous_get_object_on_their_prefixes_only(dev_plan, app):
+    [statement] = policy_document(one(dev_plan, app, "minio:index/s3BucketPolicy:S3BucketPolicy"))["Statement"]
+    bucket = f"arn:aws:s3:::app-storage-dev-{app}"
+    assert statement["Principal"] == {"AWS": ["*"]} and statement["Action"] == ["s3:GetObject"]
+    assert statement["Resource"] == [f"{bucket}/{prefix}*" for prefix in PUBLIC_PREFIXES[app]]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_identity_policy_is_scoped_to_the_app_bucket_and_areas(dev_plan, app):
+    bucket = f"arn:aws:s3:::app-storage-dev-{app}"
+    document = policy_document(one(dev_plan, app, "minio:index/iamPolicy:IamPolicy"))
+    settings = parse_settings(as_config(stack_values("dev")), "app-storage", "dev")
+    [app_settings] = [a for a in settings.apps if a.name == app]
+    assert document == documents.app_access_policy(bucket, app_settings.area_prefixes.values())
+    for statement in document["Statement"]:
+        assert all(r == bucket or r.startswith(f"{bucket}/") for r in statement["Resource"])
+
+
+def test_dev_data_is_disposable(dev_plan):
+    for bucket in dev_plan.of_type("minio:index/s3Bucket:S3Bucket"):
+        assert bucket.inputs["forceDestroy"] is True
+        assert not bucket.options["protect"] and not bucket.options["retainOnDelete"]
+
+
+def test_connections_point_at_local_minio_path_style_without_tls(dev_plan):
+    for app in APPS:
+        connection = dev_plan.outputs[app]["connection"]
+        assert connection["endpoint"] == "http://localhost:9000"
+        assert connection["path_style"] is True and connection["use_tls"] is False
+        assert connection["region"] == "us-east-1"
+        assert connection["access_key_id"] == f"app-storage-dev-{app}"
+        assert connection["secret_access_key"] == MASK
+        expected_base = f"http://localhost:9000/app-storage-dev-{app}" if PUBLIC_PREFIXES[app] else None
+        assert connection["public_base_url"] == expected_base
+
+
+def test_warnings_name_each_skipped_feature_and_its_apps(dev_plan):
+    by_feature = {w.split(" skipped on minio for ")[0]: w for w in dev_plan.warnings}
+    assert set(by_feature) == {"CORS rules", "lifecycle tier transitions",
+                               "aborting incomplete multipart uploads", "default encryption"}
+    assert "app eventhorizon:" in by_feature["CORS rules"]
+    assert "apps eventhorizon, vista, chat:" in by_feature["lifecycle tier transitions"]
+
+
+def test_dev_and_prod_share_their_app_definitions_and_differ_only_in_backend_settings():
+    dev, prod = stack_values("dev"), stack_values("prod")
+    assert dev[f"{NAMESPACE}:apps"] == prod[f"{NAMESPACE}:apps"]
+    dev_settings = parse_settings(as_config(dev), "app-storage", "dev")
+    prod_settings = parse_settings(as_config(prod), "app-storage", "prod")
+
+    def apps_without_bucket_names(settings):
+        return [dataclasses.replace(app, bucket_name="") for app in settings.apps]
+
+    # Bucket names differ only by the stack in their derived prefix.
+    assert apps_without_bucket_names(dev_settings) == apps_without_bucket_names(prod_settings)
+    assert [a.bucket_name for a in dev_settings.apps] == [f"app-storage-dev-{a}" for a in APPS]
+    differing = {f.name for f in dataclasses.fields(dev_settings)
+                 if getattr(dev_settings, f.name) != getattr(prod_settings, f.name)}
+    assert differing == {"stack", "bucket_prefix", "apps", "warnings",  # follow from the stack's name and backend
+                         "backend", "minio", "encryption", "protect_data", "force_destroy"}
+
+
+def test_compose_starts_minio_where_the_dev_stack_looks_with_the_providers_credentials():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    minio = compose["services"]["minio"]
+    server = stack_values("dev")["minio:minioServer"]
+    port = server.rsplit(":", 1)[1]
+    assert f"127.0.0.1:{port}:9000" in minio["ports"] and "127.0.0.1:9001:9001" in minio["ports"]
+    assert minio["command"][-2:] == ["--console-address", ":9001"]
+    assert minio["image"].startswith("minio/minio:RELEASE.")  # a pinned release, not `latest`
+    assert minio["environment"]["MINIO_ROOT_USER"].startswith("${MINIO_USER:?")
+    assert minio["environment"]["MINIO_ROOT_PASSWORD"].startswith("${MINIO_PASSWORD:?")

@@ -1,0 +1,48 @@
+"""MinioIdentity: a MinIO user whose attached policy is the app's own bucket and prefixes, secret kept secret."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import documents
+from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
+from components.offline import MASK
+from tests.conftest import by_kind, plan_program, policy_document
+
+ARGS = MinioIdentityArgs(user_name="acme-chat", bucket_arn="arn:aws:s3:::acme-chat", prefixes=("uploads/",),
+                         tags={"app-storage:app": "chat"})
+
+
+def declare():
+    def program():
+        identity = MinioIdentity("chat", ARGS)
+        pulumi.export("access_key_id", identity.access_key_id)
+        pulumi.export("secret_access_key", identity.secret_access_key)
+
+    plan = plan_program(program)
+    return by_kind(plan), plan.outputs
+
+
+def test_user_policy_and_attachment_are_named_after_the_user():
+    by_kind, _ = declare()
+    assert by_kind["MinioIdentity"].type == "app-storage:index:MinioIdentity"
+    assert by_kind["IamUser"].inputs["name"] == "acme-chat"
+    assert by_kind["IamUser"].inputs["tags"] == {"app-storage:app": "chat"}
+    assert by_kind["IamPolicy"].inputs["name"] == "acme-chat-access"
+    attachment = by_kind["IamUserPolicyAttachment"].inputs
+    assert attachment == {"userName": "acme-chat", "policyName": "acme-chat-access"}
+
+
+def test_policy_is_the_same_scoped_document_as_on_aws_without_kms():
+    by_kind, _ = declare()
+    document = policy_document(by_kind["IamPolicy"])
+    assert document == documents.app_access_policy("arn:aws:s3:::acme-chat", ["uploads/"])
+    resources = [r for s in document["Statement"] for r in s["Resource"]]
+    assert resources and all(r == "arn:aws:s3:::acme-chat" or r.startswith("arn:aws:s3:::acme-chat/uploads/")
+                             for r in resources)
+    assert not any(a.startswith("kms:") or a.endswith("*") for s in document["Statement"] for a in s["Action"])
+
+
+def test_access_key_is_the_user_and_the_secret_key_stays_a_pulumi_secret():
+    _, outputs = declare()
+    assert outputs == {"access_key_id": "acme-chat", "secret_access_key": MASK}
