@@ -565,7 +565,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         if _read_str(p, path, data, "minioKmsKeyId", STACK_DEFAULTS):
             p.add(_key(path, "minioKmsKeyId"), data["minioKmsKeyId"], "applies only to the minio backend",
                   f"Remove it; on aws use {NAMESPACE}:encryption kms (and kmsKeyArn for an existing key).")
-    _check_later_features(p, path, data)
+    _check_later_features(p, path, data, backend)
 
     bucket_prefix = _read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
     if bucket_prefix is None:
@@ -665,8 +665,7 @@ def _asks_for(value: Any) -> bool:
     return value not in (None, False, "false", "")
 
 
-def _check_later_features(p: _Problems, path: str, data: Mapping) -> None:
-    backend = data.get("backend", STACK_DEFAULTS["backend"])
+def _check_later_features(p: _Problems, path: str, data: Mapping, backend: str) -> None:
     for key, feature in LATER_FEATURES.items():
         if not _asks_for(data.get(key)):
             continue

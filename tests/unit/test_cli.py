@@ -79,3 +79,14 @@ def test_project_file_documents_the_same_defaults_as_the_code():
             assert spec["default"] == STACK_DEFAULTS[key], key
     shared = {key for key, spec in project["config"].items() if "value" in spec}
     assert shared == {"apps"}  # the one project-level value: the app definitions every stack shares
+
+
+def test_plan_dev_shows_the_apps_on_minio_and_warns_about_skipped_features():
+    result = run_cli("plan", "--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for app in ("eventhorizon", "vista", "chat"):
+        assert f"app-storage:index:MinioBucket  {app}-storage" in result.stdout
+    warnings = result.stdout.split("warnings:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(warnings) == 4 and all(" skipped on minio for app" in line for line in warnings)
+    assert "aws:s3/" not in result.stdout and "aws:iam/" not in result.stdout
