@@ -554,7 +554,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     warnings: list[str] = []
     minio = None
     if backend == "minio":
-        minio, region = _read_minio_endpoint(p, warnings, config, data, encryption)
+        minio, region = _read_minio_backend(p, warnings, config, data, encryption)
     else:
         region = config.get("aws:region")
         if not region:
@@ -618,7 +618,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
 # -> a problem. Nothing is dropped silently.
 
 
-def _read_minio_endpoint(p: _Problems, warnings: list[str], config: Mapping[str, Any], data: Mapping,
+def _read_minio_backend(p: _Problems, warnings: list[str], config: Mapping[str, Any], data: Mapping,
                          encryption: str) -> tuple[MinioEndpoint, str]:
     path = "minio:"
     provider = {key[len(path):]: value for key, value in config.items() if key.startswith(path)}
