@@ -6,12 +6,15 @@ This is the only place that chooses between backends. It exposes the neutral `co
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import pulumi
 
 from components import naming
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
+from components.aws.cdn import Cdn, CdnArgs
+from components.aws.replication import Replication, ReplicationArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
 from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
@@ -36,7 +39,7 @@ class AppStorage(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
         declare = _declare_on_minio if stack.backend == "minio" else _declare_on_aws
-        storage, identity = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
+        storage, identity, public_base_url = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -52,7 +55,7 @@ class AppStorage(pulumi.ComponentResource):
             area_prefixes=app.area_prefixes,
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
-            **backend_endpoint(app, stack),
+            **backend_endpoint(app, stack, public_base_url),
         )
         self.register_outputs(self.outputs())
 
@@ -69,10 +72,30 @@ class AppStorage(pulumi.ComponentResource):
         }
 
 
-def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings,
-                    child: pulumi.ResourceOptions) -> tuple[SecureBucket, AppIdentity]:
+def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
+    return tuple(area.prefix for area in app.areas if area.is_public)
+
+
+def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
     tags = resource_tags(app, stack)
-    storage = SecureBucket(f"{name}-storage", SecureBucketArgs(
+    public_prefixes = _public_prefixes(app)
+    cdn = None
+    if stack.cdn and public_prefixes:
+        # Declared first: the bucket's policy and key name the distribution; the distribution needs only
+        # the bucket's (known) name.
+        cdn = Cdn(f"{name}-cdn", CdnArgs(
+            bucket_name=app.bucket_name,
+            region=stack.region,
+            public_prefixes=public_prefixes,
+            price_class=stack.cdn.price_class,
+            domain=stack.cdn.domains.get(app.name),
+            certificate_arn=stack.cdn.certificate_arn,
+            hosted_zone_id=stack.cdn.hosted_zone_id,
+            log_bucket=stack.cdn.log_bucket,
+            web_acl_arn=stack.cdn.web_acl_arn,
+            tags=tags,
+        ), child)
+    bucket_args = SecureBucketArgs(
         bucket_name=app.bucket_name,
         region=stack.region,
         encryption=stack.encryption,
@@ -84,8 +107,26 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings,
         cors=app.cors,
         protect_data=stack.protect_data,
         force_destroy=stack.force_destroy,
+        public_prefixes=public_prefixes,
+        cloudfront_distribution_arn=cdn.distribution_arn if cdn else None,
+        public_without_cdn=stack.public_without_cdn,
         tags=tags,
-    ), child)
+    )
+    storage = SecureBucket(f"{name}-storage", bucket_args, child)
+    if stack.replication:
+        Replication(f"{name}-replication", ReplicationArgs(
+            source_bucket_name=app.bucket_name,
+            source_region=stack.region,
+            source_versioning=storage.versioning,
+            source_kms_key_arn=storage.kms_key_arn,
+            replica=dataclasses.replace(
+                bucket_args, bucket_name=naming.replica_bucket_name(app.bucket_name),
+                region=stack.replication.region, kms_key_arn=None, cors=(), public_prefixes=(),
+                cloudfront_distribution_arn=None, public_without_cdn=False),
+            storage_class=stack.replication.storage_class,
+            replication_time_control=stack.replication.replication_time_control,
+            tags=tags,
+        ), child)
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
         user_name=app.bucket_name,
         bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
@@ -93,14 +134,18 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings,
         kms_key_arn=storage.kms_key_arn,
         tags=tags,
     ), child)
-    return storage, identity
+    public_base_url = None
+    if cdn:
+        public_base_url = cdn.public_base_url
+    elif stack.public_without_cdn and public_prefixes:
+        public_base_url = f"https://{naming.bucket_regional_domain(app.bucket_name, stack.region)}"
+    return storage, identity, public_base_url
 
 
-def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings,
-                      child: pulumi.ResourceOptions) -> tuple[MinioBucket, MinioIdentity]:
+def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
     storage = MinioBucket(f"{name}-storage", MinioBucketArgs(
         bucket_name=app.bucket_name,
-        public_prefixes=tuple(area.prefix for area in app.areas if area.is_public),
+        public_prefixes=_public_prefixes(app),
         kms_key_id=stack.minio.kms_key_id if stack.minio else None,
         versioning=stack.versioning,
         noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
@@ -115,4 +160,4 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings,
         force_destroy=stack.force_destroy,
         tags=resource_tags(app, stack),
     ), child)
-    return storage, identity
+    return storage, identity, None

@@ -39,11 +39,13 @@ class StorageConnection:
         return {**values, "public_areas": list(self.public_areas)}
 
 
-def backend_endpoint(app: AppSettings, stack: StackSettings) -> dict:
-    """How clients reach the stack's backend: nothing to add on AWS (SDKs know its endpoints); on MinIO
-    the URL with scheme, path-style addressing (no per-bucket DNS), TLS as the server is set up."""
+def backend_endpoint(app: AppSettings, stack: StackSettings,
+                     public_base_url: pulumi.Input[Optional[str]] = None) -> dict:
+    """How clients reach the stack's backend. On AWS: SDKs know the endpoints; public areas are read at the
+    CDN's (or, opted in, the bucket's) URL. On MinIO: the URL with scheme, path-style addressing (no
+    per-bucket DNS), TLS as the server is set up, public areas under `<endpoint>/<bucket>`."""
     if stack.minio is None:
-        return {}
+        return {"public_base_url": public_base_url}
     has_public_areas = any(area.is_public for area in app.areas)
     return {
         "endpoint": stack.minio.url,

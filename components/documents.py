@@ -20,6 +20,21 @@ BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
 BUCKET_LOCATION_ACTIONS = ("s3:GetBucketLocation",)
 # What anyone may do in a public area: fetch an object by its key. Never list, never write.
 PUBLIC_READ_ACTIONS = ("s3:GetObject",)
+# CloudFront (Origin Access Control) reads public-area objects, and decrypts them when the bucket uses SSE-KMS.
+CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
+CLOUDFRONT_READ_ACTIONS = ("s3:GetObject",)
+CLOUDFRONT_DECRYPT_ACTIONS = ("kms:Decrypt",)
+# S3 replication, acting as its role: read the source's versions, write replicas, and the KMS both need.
+S3_SERVICE = "s3.amazonaws.com"
+REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
+REPLICATION_SOURCE_OBJECT_ACTIONS = (
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+)
+REPLICATION_DESTINATION_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
+REPLICATION_DECRYPT_ACTIONS = ("kms:Decrypt",)
+REPLICATION_ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
 # SSE-KMS: uploads need a data key, downloads and multipart completion need to decrypt it.
 KMS_DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
@@ -89,7 +104,7 @@ def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: Opt
     return policy(statements)
 
 
-def public_read_policy(bucket_arn: str, public_prefixes: Iterable[str]) -> dict:
+def public_read_statement(bucket_arn: str, public_prefixes: Iterable[str]) -> dict:
     """Anonymous GetObject under each public area prefix, and nothing else of the bucket.
 
     Refuses an empty prefix: that would publish the whole bucket, private areas included.
@@ -97,10 +112,81 @@ def public_read_policy(bucket_arn: str, public_prefixes: Iterable[str]) -> dict:
     prefixes = sorted(set(public_prefixes))
     if not prefixes or "" in prefixes:
         raise ValueError("public read needs at least one non-empty area prefix; '' would publish the whole bucket")
-    return policy([{
+    return {
         "Sid": "PublicReadAreas",
         "Effect": "Allow",
         "Principal": {"AWS": ["*"]},
         "Action": list(PUBLIC_READ_ACTIONS),
         "Resource": object_arns(bucket_arn, prefixes),
-    }])
+    }
+
+
+def public_read_policy(bucket_arn: str, public_prefixes: Iterable[str]) -> dict:
+    return policy([public_read_statement(bucket_arn, public_prefixes)])
+
+
+def cloudfront_read_statement(bucket_arn: str, public_prefixes: Iterable[str], distribution_arn: str) -> dict:
+    """The one distribution may GET objects under the public prefixes (Origin Access Control)."""
+    return {
+        "Sid": "CloudFrontReadsPublicAreas",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDFRONT_SERVICE},
+        "Action": list(CLOUDFRONT_READ_ACTIONS),
+        "Resource": object_arns(bucket_arn, sorted(set(public_prefixes))),
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
+def key_policy(account_root_arn: str, extra_statements: Iterable[dict] = ()) -> dict:
+    """A customer key's policy: the account administers it through IAM (the AWS default), plus grants."""
+    return policy([{
+        "Sid": "AccountAdministersThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }, *extra_statements])
+
+
+def cloudfront_decrypt_statement(distribution_arn: str) -> dict:
+    return {
+        "Sid": "CloudFrontDecryptsForItsDistribution",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDFRONT_SERVICE},
+        "Action": list(CLOUDFRONT_DECRYPT_ACTIONS),
+        "Resource": "*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
+def service_trust_policy(service: str) -> dict:
+    """A role's trust policy: only `service` may assume it."""
+    return policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+
+
+def replication_policy(source_bucket_arn: str, replica_bucket_arn: str, source_key_arn: Optional[str] = None,
+                       replica_key_arn: Optional[str] = None, source_region: str = "",
+                       replica_region: str = "") -> dict:
+    """Exactly what S3 replication needs: read the source's versions, write to the replica, and with SSE-KMS
+    decrypt with the source's key and encrypt with the replica's (each only through S3 in its region)."""
+    statements = [
+        {"Sid": "ReadReplicationConfiguration", "Effect": "Allow",
+         "Action": list(REPLICATION_SOURCE_BUCKET_ACTIONS), "Resource": [source_bucket_arn]},
+        {"Sid": "ReadSourceVersions", "Effect": "Allow",
+         "Action": list(REPLICATION_SOURCE_OBJECT_ACTIONS), "Resource": [f"{source_bucket_arn}/*"]},
+        {"Sid": "WriteReplicas", "Effect": "Allow",
+         "Action": list(REPLICATION_DESTINATION_ACTIONS), "Resource": [f"{replica_bucket_arn}/*"]},
+    ]
+    if source_key_arn:
+        statements.append({
+            "Sid": "DecryptWithSourceKey", "Effect": "Allow", "Action": list(REPLICATION_DECRYPT_ACTIONS),
+            "Resource": [source_key_arn],
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{source_region}.amazonaws.com"}},
+        })
+    if replica_key_arn:
+        statements.append({
+            "Sid": "EncryptWithReplicaKey", "Effect": "Allow", "Action": list(REPLICATION_ENCRYPT_ACTIONS),
+            "Resource": [replica_key_arn],
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"}},
+        })
+    return policy(statements)

@@ -74,6 +74,17 @@ def bucket_arn(bucket: str, region: str) -> str:
     return f"arn:{partition_for(region)}:s3:::{bucket}"
 
 
+def replica_bucket_name(bucket: str) -> str:
+    """The disaster-recovery copy of `bucket`, in the replica region."""
+    return f"{bucket}-replica"
+
+
+def bucket_regional_domain(bucket: str, region: str) -> str:
+    """The bucket's regional S3 endpoint: CloudFront's origin (known before the bucket exists)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{bucket}.s3.{region}.{suffix}"
+
+
 def minio_bucket_arn(bucket: str) -> str:
     """MinIO policies name every bucket in the `aws` partition, whatever the server's region."""
     return f"arn:aws:s3:::{bucket}"

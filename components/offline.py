@@ -154,28 +154,47 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "us-east-1"):
         self.region = region
+        self.provider_regions: dict[str, str] = {}  # "<urn>::<id>" of an explicit aws provider -> its region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
         token = args.typ
         state = dict(inputs)
+        region = self.provider_regions.get(args.provider or "", self.region)
         resource_id = inputs.get("bucket") if token in BUCKET_TYPES else None
         resource_id = resource_id or inputs.get("name") or f"{args.name}-{_mock_id(args.name)}"
         if token in BUCKET_TYPES:
             state["arn"] = f"arn:aws:s3:::{resource_id}"
         elif token == "aws:kms/key:Key":
             resource_id = _mock_id(args.name)
-            state.update(keyId=resource_id, arn=f"arn:aws:kms:{self.region}:{MOCK_ACCOUNT}:key/{resource_id}")
+            state.update(keyId=resource_id, arn=f"arn:aws:kms:{region}:{MOCK_ACCOUNT}:key/{resource_id}")
         elif token.startswith("aws:iam/"):
             kind = token.rsplit(":", 1)[-1].lower()
             state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:{kind}{inputs.get('path', '/')}{resource_id}"
         if token == "aws:iam/accessKey:AccessKey":
             resource_id = "AKIA" + _mock_id(args.name).upper()
+        if token == "aws:cloudfront/distribution:Distribution":
+            state.update(arn=f"arn:aws:cloudfront::{MOCK_ACCOUNT}:distribution/{resource_id}",
+                         domainName=f"{_mock_id(args.name)}.cloudfront.net")
+        elif token == "aws:acm/certificate:Certificate":
+            domain = inputs.get("domainName", "example.com")
+            state.update(arn=f"arn:aws:acm:us-east-1:{MOCK_ACCOUNT}:certificate/{_mock_id(args.name)}",
+                         domainValidationOptions=[{
+                             "domainName": domain, "resourceRecordName": f"_{_mock_id(domain)}.{domain}.",
+                             "resourceRecordType": "CNAME",
+                             "resourceRecordValue": f"_{_mock_id(args.name)}.acm-validations.aws."}])
+        elif token == "aws:route53/record:Record":
+            state["fqdn"] = inputs.get("name")
+        elif token == "aws:cloudfront/function:Function":
+            state["arn"] = f"arn:aws:cloudfront::{MOCK_ACCOUNT}:function/{resource_id}"
         if token in SECRET_KEY_HOLDERS:
             state["secret"] = "mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest()
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/plan", "userId": "PLAN",
+                    "id": MOCK_ACCOUNT}
         return {}
 
 
@@ -243,6 +262,9 @@ class RecordingMonitor(MockMonitor):
         self._remember_thread_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+            if request.type == "pulumi:providers:aws" and isinstance(self.mocks, PlanMocks):
+                # Resources name their provider as "<urn>::<id>"; ARNs they get carry its region.
+                self.mocks.provider_regions[f"{response.urn}::{response.id}"] = inputs.get("region", "")
             self.recorded.append(RecordedResource(
                 urn=response.urn,
                 type=request.type,

@@ -52,9 +52,29 @@ STACK_DEFAULTS: dict[str, Any] = {
     "minioKmsKeyId": "",
     "replication": None,
     "cdn": None,
+    "publicWithoutCdn": False,
     "tags": {},
     "apps": None,
 }
+REPLICATION_DEFAULTS: dict[str, Any] = {
+    "region": None,
+    "storageClass": "STANDARD_IA",
+    "replicationTimeControl": False,
+}
+REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
+                           "DEEP_ARCHIVE")
+CDN_DEFAULTS: dict[str, Any] = {
+    "enabled": False,
+    "priceClass": "PriceClass_100",
+    "domains": {},
+    "certificateArn": None,
+    "hostedZoneId": None,
+    "logBucket": None,
+    "webAclArn": None,
+}
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+# CloudFront takes certificates and web ACLs only from us-east-1.
+CLOUDFRONT_REGION = "us-east-1"
 # The MinIO provider's own config (namespace `minio`), read for the endpoint apps connect to.
 MINIO_PROVIDER_DEFAULTS: dict[str, Any] = {
     "minioServer": None,
@@ -98,6 +118,10 @@ TRANSITION_DEFAULTS: dict[str, Any] = {"days": None, "storageClass": None}
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+_ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
+_WAF_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:(?P<port>\d{1,5}))?$")
 
 
@@ -168,6 +192,24 @@ class MinioEndpoint:
 
 
 @dataclass(frozen=True)
+class ReplicationSettings:
+    region: str
+    storage_class: str
+    replication_time_control: bool
+
+
+@dataclass(frozen=True)
+class CdnSettings:
+    price_class: str
+    domains: Mapping[str, str]
+    """App name -> custom domain of that app's distribution."""
+    certificate_arn: Optional[str]
+    hosted_zone_id: Optional[str]
+    log_bucket: Optional[str]
+    web_acl_arn: Optional[str]
+
+
+@dataclass(frozen=True)
 class StackSettings:
     project: str
     stack: str
@@ -185,6 +227,10 @@ class StackSettings:
     apps: tuple[AppSettings, ...]
     minio: Optional[MinioEndpoint] = None
     """Set exactly when the backend is minio."""
+    replication: Optional[ReplicationSettings] = None
+    cdn: Optional[CdnSettings] = None
+    """Set when the CDN is enabled (aws only)."""
+    public_without_cdn: bool = False
     warnings: tuple[str, ...] = field(default=())
 
 
@@ -565,7 +611,8 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         if _read_str(p, path, data, "minioKmsKeyId", STACK_DEFAULTS):
             p.add(_key(path, "minioKmsKeyId"), data["minioKmsKeyId"], "applies only to the minio backend",
                   f"Remove it; on aws use {NAMESPACE}:encryption kms (and kmsKeyArn for an existing key).")
-    _check_later_features(p, path, data, backend)
+    if backend == "minio":
+        _refuse_aws_only_features(p, path, data)
 
     bucket_prefix = _read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
     if bucket_prefix is None:
@@ -586,6 +633,20 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
                   f"is also the bucket of app '{seen[app.bucket_name]}'", "Give each app its own bucket.")
         seen.setdefault(app.bucket_name, app.name)
 
+    replication = cdn = None
+    public_without_cdn = _read_bool(p, path, data, "publicWithoutCdn", STACK_DEFAULTS)
+    versioning = _read_bool(p, path, data, "versioning", STACK_DEFAULTS)
+    if backend == "aws":
+        replication = _read_replication(p, path, data, str(region or ""), versioning)
+        for app in apps if replication else []:
+            replica = naming.replica_bucket_name(app.bucket_name)
+            if naming.bucket_name_problems(replica):
+                p.add(_key(apps_path, app.name), replica, "gets a replica bucket name S3 refuses",
+                      f"Shorten {_key(path, 'bucketPrefix')} or set a shorter bucketName (the replica adds "
+                      "'-replica').")
+        cdn = _read_cdn(p, warnings, path, data, apps)
+        _check_public_delivery(p, warnings, path, apps, cdn, public_without_cdn, kms_key_arn)
+
     settings = StackSettings(
         project=project,
         stack=stack,
@@ -593,7 +654,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         region=str(region or "us-east-1"),
         encryption=encryption,
         kms_key_arn=kms_key_arn,
-        versioning=_read_bool(p, path, data, "versioning", STACK_DEFAULTS),
+        versioning=versioning,
         noncurrent_version_expiration_days=_read_int(p, path, data, "noncurrentVersionExpirationDays",
                                                      STACK_DEFAULTS, 1, 36500, "days"),
         abort_incomplete_multipart_upload_days=_read_int(p, path, data, "abortIncompleteMultipartUploadDays",
@@ -604,6 +665,9 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         tags=_read_tags(p, path, data),
         apps=tuple(apps),
         minio=minio,
+        replication=replication,
+        cdn=cdn,
+        public_without_cdn=public_without_cdn and backend == "aws",
     )
     if backend == "minio":
         warnings.extend(minio_skipped_features(settings))
@@ -652,8 +716,8 @@ def _read_minio_backend(p: _Problems, warnings: list[str], config: Mapping[str, 
     return MinioEndpoint(server=server or "", use_tls=use_tls, kms_key_id=kms_key_id), region
 
 
-# Stack-level features whose components arrive in a later version of app-storage.
-LATER_FEATURES = {
+# Stack-level features only AWS can give.
+AWS_ONLY_FEATURES = {
     "replication": "cross-region replication",
     "cdn": "the CloudFront CDN",
 }
@@ -665,16 +729,114 @@ def _asks_for(value: Any) -> bool:
     return value not in (None, False, "false", "")
 
 
-def _check_later_features(p: _Problems, path: str, data: Mapping, backend: str) -> None:
-    for key, feature in LATER_FEATURES.items():
-        if not _asks_for(data.get(key)):
-            continue
-        if backend == "minio":
+def _refuse_aws_only_features(p: _Problems, path: str, data: Mapping) -> None:
+    for key, feature in AWS_ONLY_FEATURES.items():
+        if _asks_for(data.get(key)):
             p.add(_key(path, key), data[key], f"asks the minio backend for {feature}, which pulumi-minio 0.17 "
                   "cannot declare", f"Remove {_key(path, key)} from this stack; it belongs to an aws stack.")
+
+
+def _read_replication(p: _Problems, path: str, data: Mapping, source_region: str,
+                      versioning: bool) -> Optional[ReplicationSettings]:
+    raw = data.get("replication")
+    if not _asks_for(raw):
+        return None
+    key = _key(path, "replication")
+    if not isinstance(raw, dict):
+        p.add(key, raw, "must be a replication object", "Write e.g. `{region: us-west-2}`.")
+        return None
+    _check_known(p, key, raw, REPLICATION_DEFAULTS)
+    region = _read_str(p, key, raw, "region", REPLICATION_DEFAULTS)
+    if not region:
+        p.add(_key(key, "region"), region, "is required: the region of the replica buckets",
+              "Set it to another region than aws:region, e.g. us-west-2.")
+    elif not _REGION.match(region):
+        p.add(_key(key, "region"), region, "is not an AWS region name", "Use a region like us-west-2.")
+    elif region == source_region:
+        p.add(_key(key, "region"), region, "is the source region, so one regional outage takes both copies",
+              f"Choose a region other than aws:region ({source_region}).")
+    if not versioning:
+        p.add(_key(path, "versioning"), False, "is off, but replication needs versioning on both buckets",
+              f"Set {_key(path, 'versioning')} to true, or remove {key}.")
+    return ReplicationSettings(
+        region=region or "",
+        storage_class=_read_str(p, key, raw, "storageClass", REPLICATION_DEFAULTS, REPLICA_STORAGE_CLASSES),
+        replication_time_control=_read_bool(p, key, raw, "replicationTimeControl", REPLICATION_DEFAULTS),
+    )
+
+
+def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
+              apps: list[AppSettings]) -> Optional[CdnSettings]:
+    raw = data.get("cdn")
+    key = _key(path, "cdn")
+    if raw is not None and not isinstance(raw, dict):
+        p.add(key, raw, "must be a CDN object", "Write e.g. `{enabled: true, priceClass: PriceClass_100}`.")
+        return None
+    raw = raw or {}
+    _check_known(p, key, raw, CDN_DEFAULTS)
+    if not _read_bool(p, key, raw, "enabled", CDN_DEFAULTS):
+        return None
+    public_apps = {app.name for app in apps if any(area.is_public for area in app.areas)}
+    domains = {}
+    for app_name, domain in _read_map(p, key, raw, "domains", CDN_DEFAULTS).items():
+        domain_key = _key(_key(key, "domains"), app_name)
+        if app_name not in public_apps:
+            p.add(domain_key, domain, "names an app without public areas, which gets no distribution",
+                  f"Use one of: {', '.join(sorted(public_apps)) or 'no app has public areas'}.")
+        elif not isinstance(domain, str) or not _DOMAIN.match(domain):
+            p.add(domain_key, domain, "is not a domain name", "Write a lowercase host name like media.example.com.")
         else:
-            p.add(_key(path, key), data[key], f"asks for {feature}, which this version of app-storage does not "
-                  "declare yet", f"Remove {_key(path, key)} for now.")
+            domains[app_name] = domain
+    certificate_arn = _read_str(p, key, raw, "certificateArn", CDN_DEFAULTS)
+    if certificate_arn and not _ACM_CERTIFICATE_ARN.match(certificate_arn):
+        p.add(_key(key, "certificateArn"), certificate_arn, "is not an ACM certificate ARN in us-east-1",
+              "CloudFront takes certificates only from us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>.")
+    hosted_zone_id = _read_str(p, key, raw, "hostedZoneId", CDN_DEFAULTS)
+    if hosted_zone_id and not _HOSTED_ZONE_ID.match(hosted_zone_id):
+        p.add(_key(key, "hostedZoneId"), hosted_zone_id, "is not a Route53 hosted zone id",
+              "Use the zone's id, like Z0123456789ABCDEFGHIJ.")
+    if domains and not (certificate_arn or hosted_zone_id):
+        p.add(_key(key, "domains"), domains, "need a certificate",
+              f"Set {_key(key, 'certificateArn')} (an ACM certificate in us-east-1 covering them), or "
+              f"{_key(key, 'hostedZoneId')} to create and DNS-validate one.")
+    log_bucket = _read_str(p, key, raw, "logBucket", CDN_DEFAULTS)
+    if log_bucket and naming.bucket_name_problems(log_bucket):
+        p.add(_key(key, "logBucket"), log_bucket, "is not a valid S3 bucket name",
+              "Name the existing bucket that receives CloudFront standard logs.")
+    web_acl_arn = _read_str(p, key, raw, "webAclArn", CDN_DEFAULTS)
+    if web_acl_arn and not _WAF_WEB_ACL_ARN.match(web_acl_arn):
+        p.add(_key(key, "webAclArn"), web_acl_arn, "is not a CloudFront-scope WAFv2 web ACL ARN",
+              "Use arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>.")
+    if not public_apps:
+        warnings.append(f"{key} is enabled but no app has a public area, so no distribution is declared.")
+    return CdnSettings(price_class=_read_str(p, key, raw, "priceClass", CDN_DEFAULTS, PRICE_CLASSES),
+                       domains=domains, certificate_arn=certificate_arn, hosted_zone_id=hosted_zone_id,
+                       log_bucket=log_bucket, web_acl_arn=web_acl_arn)
+
+
+def _check_public_delivery(p: _Problems, warnings: list[str], path: str, apps: list[AppSettings],
+                           cdn: Optional[CdnSettings], public_without_cdn: bool, kms_key_arn: Optional[str]) -> None:
+    """On AWS a public area is served by the CDN from a private bucket, or - opted in - by S3 itself."""
+    public = {app.name: [a.name for a in app.areas if a.is_public] for app in apps}
+    public = {name: areas for name, areas in public.items() if areas}
+    if public_without_cdn and cdn:
+        p.add(_key(path, "publicWithoutCdn"), True, "opens the buckets to the public, but the CDN serves them",
+              f"Remove {_key(path, 'publicWithoutCdn')}; the CDN reads a private bucket.")
+        return
+    for app_name, areas in public.items():
+        if cdn is None and not public_without_cdn:
+            p.add(_key(_key(path, "apps"), app_name), f"public: {', '.join(areas)}",
+                  "has public areas, but no CDN serves them and the bucket blocks public access",
+                  f"Set {_key(path, 'cdn')}: {{enabled: true}} (private bucket behind CloudFront), or "
+                  f"{_key(path, 'publicWithoutCdn')}: true to let S3 serve them (relaxes Block Public Access).")
+    if public_without_cdn and public:
+        warnings.append(f"{_key(path, 'publicWithoutCdn')}: anyone can read the public areas of apps "
+                        f"{', '.join(public)} straight from S3; BlockPublicPolicy and RestrictPublicBuckets are off "
+                        "on those buckets.")
+    if cdn and public and kms_key_arn:
+        warnings.append(f"{_key(path, 'kmsKeyArn')}: the key is yours, so its key policy is not managed here; it "
+                        f"must let the distributions of apps {', '.join(public)} decrypt (kms:Decrypt for "
+                        "cloudfront.amazonaws.com, conditioned on each distribution's ARN).")
 
 
 def _skipped(feature: str, apps: list[str], why: str) -> Optional[str]:

@@ -8,6 +8,9 @@ Defaults (each is behaviour, not just a value):
 - Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90).
 - Lifecycle: the app's rules, plus aborting incomplete multipart uploads after 7 days.
 - Bucket policy: refuses non-TLS requests; declared after the public access block (they race otherwise).
+  With a CDN (`cloudfront_distribution_arn`): that distribution may GET the public prefixes, and the
+  bucket's own key lets it decrypt. With `public_without_cdn`: anyone may GET the public prefixes, and
+  exactly the two Block Public Access flags that forbid a public policy are off.
 - Protected data: the bucket and its key are `protect`ed and retained on delete. Never force-destroyed
   unless `force_destroy` is asked for.
 """
@@ -53,7 +56,23 @@ class SecureBucketArgs:
     """Protect and retain the bucket and key. Default: protected, retained on delete."""
     force_destroy: bool = STACK_DEFAULTS["forceDestroy"]
     """Let a destroy delete all objects. Default: false."""
+    public_prefixes: tuple[str, ...] = ()
+    """Prefixes of the public areas, read through the CDN (or, opted in, straight from S3). Default: none."""
+    cloudfront_distribution_arn: pulumi.Input[Optional[str]] = None
+    """The distribution serving the public prefixes. Default: none, no CloudFront access."""
+    public_without_cdn: bool = False
+    """Serve the public prefixes anonymously from S3 (relaxes Block Public Access). Default: false."""
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def bucket_policy_document(args: SecureBucketArgs, distribution_arn: Optional[str]) -> dict:
+    bucket_arn = naming.bucket_arn(args.bucket_name, args.region)
+    grants = []
+    if args.public_prefixes and distribution_arn:
+        grants.append(documents.cloudfront_read_statement(bucket_arn, args.public_prefixes, distribution_arn))
+    if args.public_prefixes and args.public_without_cdn:
+        grants.append(documents.public_read_statement(bucket_arn, args.public_prefixes))
+    return documents.bucket_policy(bucket_arn, grants)
 
 
 def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
@@ -111,7 +130,6 @@ class SecureBucket(pulumi.ComponentResource):
 
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy,
                                tags=tags, opts=data)
-        bucket_arn = naming.bucket_arn(args.bucket_name, args.region)
 
         def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
             # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
@@ -120,9 +138,11 @@ class SecureBucket(pulumi.ComponentResource):
 
         aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name,
                                        rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
+        public_policy_allowed = args.public_without_cdn and bool(args.public_prefixes)
         public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=after())
+            f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, ignore_public_acls=True,
+            block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,
+            opts=after())
 
         kms_key_arn: pulumi.Input[Optional[str]] = None
         if args.encryption == "kms":
@@ -135,19 +155,20 @@ class SecureBucket(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": bool(kms_key_arn)}])
 
         lifecycle_opts = after()
+        self.versioning: Optional[aws.s3.BucketVersioning] = None
         if args.versioning:
-            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name,
-                                                 versioning_configuration={"status": "Enabled"}, opts=after())
+            self.versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name,
+                                                      versioning_configuration={"status": "Enabled"}, opts=after())
             # S3 evaluates noncurrent-version rules against the versioning state: declare it first.
-            lifecycle_opts = after(versioning)
+            lifecycle_opts = after(self.versioning)
         aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name,
                                             rules=lifecycle_rule_inputs(args), opts=lifecycle_opts)
         if args.cors:
             aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=args.bucket_name,
                                            cors_rules=cors_rule_inputs(args.cors), opts=after())
-        aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name,
-                            policy=json.dumps(documents.bucket_policy(bucket_arn)),
-                            opts=after(public_access_block))
+        policy = pulumi.Output.from_input(args.cloudfront_distribution_arn).apply(
+            lambda distribution_arn: json.dumps(bucket_policy_document(args, distribution_arn)))
+        aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=policy, opts=after(public_access_block))
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
@@ -160,9 +181,17 @@ class SecureBucket(pulumi.ComponentResource):
 
     def _customer_key(self, name: str, args: SecureBucketArgs, tags: dict,
                       data: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        key_policy = None
+        if args.cloudfront_distribution_arn is not None:
+            # The default key policy would not let CloudFront decrypt what it serves.
+            account_root = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
+                lambda identity: f"arn:{naming.partition_for(args.region)}:iam::{identity.account_id}:root")
+            key_policy = pulumi.Output.all(account_root, args.cloudfront_distribution_arn).apply(
+                lambda values: json.dumps(documents.key_policy(
+                    values[0], [documents.cloudfront_decrypt_statement(values[1])])))
         key = aws.kms.Key(f"{name}-key", description=f"Default encryption of s3://{args.bucket_name}",
                           enable_key_rotation=True, deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
-                          tags=tags, opts=data)
+                          policy=key_policy, tags=tags, opts=data)
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.bucket_name}", target_key_id=key.key_id,
                       opts=pulumi.ResourceOptions(parent=self))
         return key.arn

@@ -99,7 +99,7 @@ def test_dev_and_prod_share_their_app_definitions_and_differ_only_in_backend_set
     differing = {f.name for f in dataclasses.fields(dev_settings)
                  if getattr(dev_settings, f.name) != getattr(prod_settings, f.name)}
     assert differing == {"stack", "bucket_prefix", "apps", "warnings",  # follow from the stack's name and backend
-                         "backend", "minio", "encryption", "protect_data", "force_destroy"}
+                         "backend", "minio", "encryption", "protect_data", "force_destroy", "replication", "cdn"}
 
 
 def test_compose_starts_minio_where_the_dev_stack_looks_with_the_providers_credentials():

@@ -10,15 +10,27 @@ from components.offline import evaluate_stack
 from tests.conftest import policy_document
 
 APPS = ("eventhorizon", "vista", "chat")
-PER_APP_TYPES = sorted([
-    "app-storage:index:AppStorage", "app-storage:index:SecureBucket", "app-storage:index:AppIdentity",
+PUBLIC_APPS = ("eventhorizon", "vista")
+HARDENED_BUCKET_TYPES = [
+    "app-storage:index:SecureBucket",
     "aws:s3/bucket:Bucket", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key", "aws:kms/alias:Alias",
+]
+PER_APP_TYPES = sorted([
+    "app-storage:index:AppStorage", "app-storage:index:AppIdentity", *HARDENED_BUCKET_TYPES,
     "aws:iam/user:User", "aws:iam/group:Group", "aws:iam/groupPolicy:GroupPolicy",
     "aws:iam/userGroupMembership:UserGroupMembership", "aws:iam/accessKey:AccessKey",
+    # Replication: a replica hardened like the source, in us-west-2.
+    "app-storage:index:Replication", "pulumi:providers:aws", *HARDENED_BUCKET_TYPES,
+    "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+])
+CDN_TYPES = sorted([
+    "app-storage:index:Cdn", "aws:cloudfront/distribution:Distribution",
+    "aws:cloudfront/originAccessControl:OriginAccessControl",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "aws:cloudfront/function:Function",
 ])
 
 
@@ -36,13 +48,14 @@ def sibling(plan, bucket, token):
 def test_each_app_has_the_expected_resource_set(prod_plan, app):
     types = sorted(r.type for r in resources_of(prod_plan, app))
     expected = PER_APP_TYPES + (["aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
-                                if app == "eventhorizon" else [])
+                                if app == "eventhorizon" else []) + (CDN_TYPES if app in PUBLIC_APPS else [])
     assert types == sorted(expected)
 
 
 def test_every_bucket_is_hardened_and_protected(prod_plan):
     buckets = prod_plan.of_type("aws:s3/bucket:Bucket")
-    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(f"app-storage-prod-{a}" for a in APPS)
+    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(
+        [f"app-storage-prod-{a}" for a in APPS] + [f"app-storage-prod-{a}-replica" for a in APPS])
     for bucket in buckets:
         assert bucket.options["protect"] and bucket.options["retainOnDelete"]
         assert bucket.inputs["forceDestroy"] is False
@@ -82,7 +95,8 @@ def test_app_lifecycles_mirror_the_seeds(prod_plan):
 @pytest.mark.parametrize("app", APPS)
 def test_identity_policy_names_only_its_own_bucket_and_key(prod_plan, app):
     group_policy = [r for r in resources_of(prod_plan, app) if r.type == "aws:iam/groupPolicy:GroupPolicy"][0]
-    sse = [r for r in resources_of(prod_plan, app) if "ServerSideEncryption" in r.type][0]
+    [sse] = [r for r in resources_of(prod_plan, app) if "ServerSideEncryption" in r.type
+             and r.name == f"{app}-storage-encryption"]
     own_key = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     own_bucket = f"arn:aws:s3:::app-storage-prod-{app}"
     for statement in policy_document(group_policy)["Statement"]:

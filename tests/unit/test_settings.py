@@ -11,6 +11,7 @@ from tests.conftest import settings_for
 
 VALID = {
     "aws:region": "us-east-1",
+    "app-storage:cdn": {"enabled": True},
     "app-storage:apps": {
         "shop": {
             "dialect": "django",
@@ -311,6 +312,7 @@ MINIO = {"app-storage:backend": "minio", "minio:minioServer": "localhost:9000", 
 def on_minio(change=lambda values: None) -> dict:
     def both(values):
         values.update(MINIO)
+        del values["app-storage:cdn"]
         change(values)
     return mutated(both)
 
@@ -397,11 +399,6 @@ def test_fails_cdn_asked_on_minio_but_a_disabled_cdn_is_fine():
     message = only_problem(on_minio(lambda v: v.update({"app-storage:cdn": {"enabled": True}})))
     assert message.startswith("app-storage:cdn: asks the minio backend for the CloudFront CDN")
     assert settings_for(on_minio(lambda v: v.update({"app-storage:cdn": {"enabled": False}}))).backend == "minio"
-
-
-def test_fails_replication_before_its_component_exists():
-    message = only_problem(mutated(lambda v: v.update({"app-storage:replication": {"region": "us-west-2"}})))
-    assert "does not declare yet" in message
 
 
 def test_fails_public_area_over_the_whole_bucket():

@@ -1,0 +1,149 @@
+"""Cdn: one CloudFront distribution serving an app's public areas from its private bucket.
+
+Defaults (behaviour):
+- Origin Access Control (SigV4, always sign); never the legacy Origin Access Identity. The bucket stays
+  private: its policy lets only this distribution read, and only the public prefixes (see SecureBucket).
+- One cache behaviour per public area prefix: GET/HEAD, the managed CachingOptimized cache policy,
+  compression, a response headers policy with HSTS and `nosniff`, viewers redirected to HTTPS.
+- The default behaviour serves nothing: a CloudFront Function answers 403 to every path outside the
+  public prefixes, so private areas are never reachable through the CDN.
+- HTTP/2 and HTTP/3, IPv6, the configured price class.
+- Custom domain: with a given ACM certificate, or one created in us-east-1 and validated through the named
+  Route53 zone (which also gets the alias records); SNI only, minimum TLSv1.2_2021.
+- Optional standard logging to a bucket, and an optional WAFv2 web ACL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from components.settings import CDN_DEFAULTS, CLOUDFRONT_REGION
+
+# AWS's managed "CachingOptimized" cache policy (the same id in every account).
+CACHING_OPTIMIZED_CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
+MINIMUM_TLS_VERSION = "TLSv1.2_2021"
+CACHED_METHODS = ["GET", "HEAD"]
+ORIGIN_ID = "private-bucket"
+# Route53's hosted zone for every CloudFront alias target.
+CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+DENY_UNLISTED_PATHS_CODE = """function handler(event) {
+    return { statusCode: 403, statusDescription: 'Forbidden' };
+}
+"""
+
+
+@dataclass(frozen=True)
+class CdnArgs:
+    bucket_name: str
+    region: str
+    """The bucket's region: the origin is its regional endpoint."""
+    public_prefixes: tuple[str, ...]
+    """One cache behaviour each; nothing else is served."""
+    price_class: str = CDN_DEFAULTS["priceClass"]
+    """Default: PriceClass_100 (North America and Europe edges)."""
+    domain: Optional[str] = None
+    """Custom domain. Default: the distribution's own *.cloudfront.net name."""
+    certificate_arn: Optional[str] = None
+    """ACM certificate in us-east-1 for `domain`. Default: created when `hosted_zone_id` is set."""
+    hosted_zone_id: Optional[str] = None
+    """Route53 zone that validates a created certificate and gets the alias records. Default: none."""
+    log_bucket: Optional[str] = None
+    """Bucket for standard logs (prefix `<bucket_name>/`). Default: no logging."""
+    web_acl_arn: Optional[str] = None
+    """WAFv2 web ACL (CloudFront scope). Default: none."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Cdn(pulumi.ComponentResource):
+    distribution_arn: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
+    public_base_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CdnArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("app-storage:index:Cdn", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+
+        access_control = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac", name=args.bucket_name, description=f"CloudFront reads s3://{args.bucket_name}",
+            origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-security-headers", name=f"{args.bucket_name}-security-headers", opts=child,
+            security_headers_config={
+                "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
+                                              "include_subdomains": True, "override": True},
+                "content_type_options": {"override": True},
+            })
+        deny = aws.cloudfront.Function(f"{name}-deny-unlisted-paths", name=f"{args.bucket_name}-deny",
+                                       runtime="cloudfront-js-2.0", publish=True, code=DENY_UNLISTED_PATHS_CODE,
+                                       comment="Answers 403 outside the public area prefixes", opts=child)
+
+        def behaviour(extra: dict) -> dict:
+            return {"target_origin_id": ORIGIN_ID, "viewer_protocol_policy": "redirect-to-https",
+                    "allowed_methods": CACHED_METHODS, "cached_methods": CACHED_METHODS, "compress": True,
+                    "cache_policy_id": CACHING_OPTIMIZED_CACHE_POLICY_ID, "response_headers_policy_id": headers.id,
+                    **extra}
+
+        certificate_arn = args.certificate_arn
+        if args.domain and not certificate_arn:
+            certificate_arn = self._validated_certificate(name, args, tags)
+        viewer_certificate: dict = {"cloudfront_default_certificate": True}
+        if args.domain:
+            viewer_certificate = {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only",
+                                  "minimum_protocol_version": MINIMUM_TLS_VERSION}
+
+        distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution", opts=child, tags=tags,
+            comment=f"Public areas of s3://{args.bucket_name}",
+            enabled=True, is_ipv6_enabled=True, http_version="http2and3", price_class=args.price_class,
+            aliases=[args.domain] if args.domain else None,
+            origins=[{"origin_id": ORIGIN_ID, "origin_access_control_id": access_control.id,
+                      "domain_name": naming.bucket_regional_domain(args.bucket_name, args.region)}],
+            default_cache_behavior=behaviour({"function_associations": [
+                {"event_type": "viewer-request", "function_arn": deny.arn}]}),
+            ordered_cache_behaviors=[behaviour({"path_pattern": f"{prefix}*"})
+                                     for prefix in sorted(args.public_prefixes)],
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate=viewer_certificate,
+            logging_config={"bucket": f"{args.log_bucket}.s3.amazonaws.com", "prefix": f"{args.bucket_name}/",
+                            "include_cookies": False} if args.log_bucket else None,
+            web_acl_id=args.web_acl_arn)
+        if args.domain and args.hosted_zone_id:
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(f"{name}-alias-{record_type.lower()}", zone_id=args.hosted_zone_id,
+                                   name=args.domain, type=record_type, opts=child, aliases=[{
+                                       "name": distribution.domain_name, "zone_id": CLOUDFRONT_HOSTED_ZONE_ID,
+                                       "evaluate_target_health": False}])
+
+        self.distribution_arn = distribution.arn
+        self.domain_name = distribution.domain_name
+        self.public_base_url = pulumi.Output.concat("https://", args.domain or distribution.domain_name)
+        self.register_outputs({
+            "distribution_arn": self.distribution_arn,
+            "domain_name": self.domain_name,
+            "public_base_url": self.public_base_url,
+        })
+
+    def _validated_certificate(self, name: str, args: CdnArgs, tags: dict) -> pulumi.Output[str]:
+        on_cloudfront_region = pulumi.ResourceOptions(parent=self)
+        if args.region != CLOUDFRONT_REGION:
+            provider = aws.Provider(f"{name}-{CLOUDFRONT_REGION}", region=CLOUDFRONT_REGION,
+                                    opts=pulumi.ResourceOptions(parent=self))
+            on_cloudfront_region = pulumi.ResourceOptions(parent=self, provider=provider)
+        certificate = aws.acm.Certificate(f"{name}-certificate", domain_name=args.domain, validation_method="DNS",
+                                          tags=tags, opts=on_cloudfront_region)
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(f"{name}-certificate-validation-record", zone_id=args.hosted_zone_id,
+                                    name=option.resource_record_name, type=option.resource_record_type,
+                                    records=[option.resource_record_value], ttl=60, allow_overwrite=True,
+                                    opts=pulumi.ResourceOptions(parent=self))
+        validation = aws.acm.CertificateValidation(f"{name}-certificate-validation",
+                                                   certificate_arn=certificate.arn,
+                                                   validation_record_fqdns=[record.fqdn], opts=on_cloudfront_region)
+        return validation.certificate_arn
