@@ -50,6 +50,19 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "aws:iam/groupPolicy:GroupPolicy": _policy_sids,
     "aws:iam/userGroupMembership:UserGroupMembership": lambda i: "groups " + ", ".join(i.get("groups", [])),
     "aws:iam/accessKey:AccessKey": lambda i: f"user={i.get('user')} (secret kept as a Pulumi secret)",
+    "aws:iam/role:Role": lambda i: f"{i.get('path', '/')}{i.get('name', '')}",
+    "aws:iam/rolePolicy:RolePolicy": _policy_sids,
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": lambda i: "; ".join(
+        f"{r.get('id')} -> {r.get('destination', {}).get('bucket')} {r.get('destination', {}).get('storageClass')}"
+        f" deleteMarkers={r.get('deleteMarkerReplication', {}).get('status')}" for r in i.get("rules", [])),
+    "pulumi:providers:aws": lambda i: f"region={i.get('region')}",
+    "aws:cloudfront/distribution:Distribution": lambda i: "serves " + ", ".join(
+        b.get("pathPattern", "") for b in i.get("orderedCacheBehaviors", [])) + f" {i.get('priceClass')}"
+        + (f" aliases={','.join(i['aliases'])}" if i.get("aliases") else ""),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": lambda i: (
+        f"{i.get('signingProtocol')} {i.get('signingBehavior')}"),
+    "aws:cloudfront/function:Function": lambda i: i.get("comment", ""),
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": lambda i: "HSTS, nosniff",
     "minio:index/s3Bucket:S3Bucket": lambda i: f"bucket={i.get('bucket')} acl={i.get('acl')} "
                                                f"forceDestroy={i.get('forceDestroy')}",
     "minio:index/s3BucketVersioning:S3BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get("status", ""),

@@ -130,3 +130,44 @@ def test_no_secret_value_appears_in_the_json_plan(prod_plan):
     assert all(s.startswith("mock-secret-") for s in secrets)
     text = json.dumps(prod_plan.as_dict())
     assert not any(secret in text for secret in secrets)
+
+
+def parent_of(plan, resource):
+    return next(r for r in plan.resources if r.urn == resource.parent)
+
+
+@pytest.mark.parametrize("app", PUBLIC_APPS)
+def test_public_apps_get_a_distribution_with_oac_and_https_on_every_behaviour(prod_plan, app):
+    [distribution] = [r for r in resources_of(prod_plan, app) if r.type == "aws:cloudfront/distribution:Distribution"]
+    [access_control] = [r for r in resources_of(prod_plan, app)
+                        if r.type == "aws:cloudfront/originAccessControl:OriginAccessControl"]
+    [origin] = distribution.inputs["origins"]
+    assert origin["originAccessControlId"] == access_control.inputs["name"]  # the mock's id is the name
+    assert "s3OriginConfig" not in origin  # no legacy Origin Access Identity
+    behaviours = [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
+    assert all(b["viewerProtocolPolicy"] in ("redirect-to-https", "https-only") for b in behaviours)
+    public = [p for a, p in prod_plan.outputs[app]["connection"]["area_prefixes"].items()
+              if a in prod_plan.outputs[app]["connection"]["public_areas"]]
+    assert sorted(b["pathPattern"] for b in distribution.inputs["orderedCacheBehaviors"]) == sorted(
+        f"{prefix}*" for prefix in public)
+    assert prod_plan.outputs[app]["connection"]["public_base_url"].startswith("https://")
+
+
+def test_apps_without_public_areas_get_no_distribution(prod_plan):
+    assert not [r for r in resources_of(prod_plan, "chat") if r.type.startswith("aws:cloudfront/")]
+    assert prod_plan.outputs["chat"]["connection"]["public_base_url"] is None
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_each_app_replicates_with_delete_markers_into_a_replica_in_us_west_2(prod_plan, app):
+    [config] = [r for r in resources_of(prod_plan, app)
+                if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
+    [rule] = config.inputs["rules"]
+    assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["destination"]["bucket"] == f"arn:aws:s3:::app-storage-prod-{app}-replica"
+    [provider] = [r for r in resources_of(prod_plan, app) if r.type == "pulumi:providers:aws"]
+    assert provider.inputs["region"] == "us-west-2"
+    [replica] = [r for r in prod_plan.of_type("aws:s3/bucket:Bucket")
+                 if r.inputs["bucket"] == f"app-storage-prod-{app}-replica"]
+    assert replica.options["provider"].startswith(provider.urn)
+    assert replica.options["protect"] and replica.options["retainOnDelete"]

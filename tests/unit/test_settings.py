@@ -420,3 +420,71 @@ def test_fails_lifecycle_rule_with_both_area_and_prefix():
 def test_fails_reserved_tag_key():
     message = only_problem(mutated(lambda v: v.update({"app-storage:tags": {"aws:owner": "me"}})))
     assert message.startswith("app-storage:tags.aws:owner:") and "not a valid AWS tag" in message
+
+
+# --- replication and CDN (aws) ----------------------------------------------------------------
+
+def test_replication_and_cdn_settings_with_their_defaults():
+    settings = settings_for(mutated(lambda v: v.update({"app-storage:replication": {"region": "us-west-2"}})))
+    assert settings.replication.region == "us-west-2"
+    assert settings.replication.storage_class == "STANDARD_IA"
+    assert settings.replication.replication_time_control is False
+    assert settings.cdn.price_class == "PriceClass_100" and settings.cdn.domains == {}
+
+
+def test_fails_replica_region_equal_to_the_source_region():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:replication": {"region": "us-east-1"}})))
+    assert message.startswith("app-storage:replication.region: is the source region")
+
+
+def test_fails_replication_without_a_region():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:replication": {"storageClass": "GLACIER"}})))
+    assert message.startswith("app-storage:replication.region: is required")
+
+
+def test_fails_replication_without_versioning():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:replication": {"region": "us-west-2"},
+                                                       "app-storage:versioning": False})))
+    assert message.startswith("app-storage:versioning: is off, but replication needs versioning")
+
+
+def test_fails_public_areas_on_aws_without_a_cdn():
+    message = only_problem(mutated(lambda v: v.pop("app-storage:cdn")))
+    assert message.startswith("app-storage:apps.shop: has public areas, but no CDN serves them")
+    assert "app-storage:cdn: {enabled: true}" in message and "publicWithoutCdn" in message
+
+
+def test_public_without_cdn_is_an_explicit_opt_in_that_is_reported():
+    def opt_in(values):
+        values.pop("app-storage:cdn")
+        values["app-storage:publicWithoutCdn"] = True
+    settings = settings_for(mutated(opt_in))
+    assert settings.public_without_cdn is True and settings.cdn is None
+    assert any(w.startswith("app-storage:publicWithoutCdn: anyone can read the public areas of apps shop")
+               for w in settings.warnings)
+
+
+def test_fails_public_without_cdn_while_the_cdn_serves():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:publicWithoutCdn": True})))
+    assert message.startswith("app-storage:publicWithoutCdn: opens the buckets to the public")
+
+
+def test_fails_custom_domain_without_a_certificate_or_zone():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:cdn": {
+        "enabled": True, "domains": {"shop": "media.shop.example.com"}}})))
+    assert message.startswith("app-storage:cdn.domains: need a certificate")
+
+
+def test_fails_certificate_outside_us_east_1():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:cdn": {
+        "enabled": True, "domains": {"shop": "media.shop.example.com"},
+        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abcd"}})))
+    assert message.startswith("app-storage:cdn.certificateArn: is not an ACM certificate ARN in us-east-1")
+
+
+def test_fails_domain_for_an_app_without_public_areas_and_unknown_price_class():
+    problems = problems_of(mutated(lambda v: v.update({"app-storage:cdn": {
+        "enabled": True, "priceClass": "PriceClass_50", "hostedZoneId": "Z0123456789ABC",
+        "domains": {"nobody": "x.example.com"}}})))
+    assert any(p.startswith("app-storage:cdn.domains.nobody: names an app without public areas") for p in problems)
+    assert any(p.startswith("app-storage:cdn.priceClass: is not one of PriceClass_100") for p in problems)

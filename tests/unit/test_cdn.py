@@ -1,0 +1,118 @@
+"""Cdn and the bucket it serves: OAC only, HTTPS everywhere, public prefixes only, TLS with a custom domain."""
+
+from __future__ import annotations
+
+import json
+
+from components.aws.cdn import (CACHING_OPTIMIZED_CACHE_POLICY_ID, MINIMUM_TLS_VERSION, Cdn, CdnArgs)
+from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
+from tests.conftest import plan_program, policy_document
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
+
+
+def declare(region: str = "us-east-1", encryption: str = "kms", **overrides):
+    def program():
+        cdn = Cdn("media-cdn", CdnArgs(bucket_name="acme-media", region=region,
+                                       public_prefixes=("static/", "media/"), **overrides))
+        SecureBucket("media-storage", SecureBucketArgs(
+            bucket_name="acme-media", region=region, encryption=encryption, public_prefixes=("static/", "media/"),
+            cloudfront_distribution_arn=cdn.distribution_arn))
+    plan = plan_program(program, {"aws:region": region})
+    return {r.name: r for r in plan.resources}
+
+
+def test_origin_access_control_signs_every_request_with_sigv4_and_no_oai_exists():
+    resources = declare()
+    oac = resources["media-cdn-oac"].inputs
+    assert (oac["originAccessControlOriginType"], oac["signingBehavior"], oac["signingProtocol"]) == (
+        "s3", "always", "sigv4")
+    [origin] = resources["media-cdn-distribution"].inputs["origins"]
+    assert origin["originAccessControlId"] == "acme-media"
+    assert origin["domainName"] == "acme-media.s3.us-east-1.amazonaws.com"
+    assert not any("originAccessIdentity" in r.type for r in resources.values())
+    assert "s3OriginConfig" not in origin
+
+
+def test_every_behaviour_is_https_cached_and_hardened_and_only_public_prefixes_are_served():
+    resources = declare()
+    distribution = resources["media-cdn-distribution"].inputs
+    ordered = distribution["orderedCacheBehaviors"]
+    assert [b["pathPattern"] for b in ordered] == ["media/*", "static/*"]  # never private/*
+    for behaviour in [distribution["defaultCacheBehavior"], *ordered]:
+        assert behaviour["viewerProtocolPolicy"] == "redirect-to-https"
+        assert behaviour["allowedMethods"] == ["GET", "HEAD"] and behaviour["compress"] is True
+        assert behaviour["cachePolicyId"] == CACHING_OPTIMIZED_CACHE_POLICY_ID
+        assert behaviour["responseHeadersPolicyId"] == "acme-media-security-headers"
+    [deny] = distribution["defaultCacheBehavior"]["functionAssociations"]
+    assert deny["eventType"] == "viewer-request" and deny["functionArn"].endswith("function/acme-media-deny")
+    assert "statusCode: 403" in resources["media-cdn-deny-unlisted-paths"].inputs["code"]
+    headers = resources["media-cdn-security-headers"].inputs["securityHeadersConfig"]
+    assert headers["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
+    assert headers["contentTypeOptions"] == {"override": True}
+    assert distribution["httpVersion"] == "http2and3" and distribution["priceClass"] == "PriceClass_100"
+    assert distribution["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
+
+
+def test_bucket_policy_lets_only_this_distribution_read_the_public_prefixes():
+    resources = declare()
+    distribution_arn = "arn:aws:cloudfront::123456789012:distribution/" + resources["media-cdn-distribution"].name
+    statements = policy_document(resources["media-storage-policy"])["Statement"]
+    [grant] = [s for s in statements if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"} and grant["Action"] == ["s3:GetObject"]
+    assert grant["Resource"] == ["arn:aws:s3:::acme-media/media/*", "arn:aws:s3:::acme-media/static/*"]
+    assert grant["Condition"]["StringEquals"]["AWS:SourceArn"].startswith(distribution_arn)
+    block = resources["media-storage-public-access-block"].inputs
+    assert all(block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                        "restrictPublicBuckets"))
+
+
+def test_key_policy_lets_the_distribution_decrypt_and_the_account_administer():
+    resources = declare()
+    statements = {s["Sid"]: s for s in json.loads(resources["media-storage-key"].inputs["policy"])["Statement"]}
+    decrypt = statements["CloudFrontDecryptsForItsDistribution"]
+    assert decrypt["Principal"] == {"Service": "cloudfront.amazonaws.com"} and decrypt["Action"] == ["kms:Decrypt"]
+    assert "distribution/media-cdn-distribution" in decrypt["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert statements["AccountAdministersThroughIam"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_custom_domain_with_a_given_certificate_uses_sni_and_tls_1_2_2021():
+    distribution = declare(domain="media.example.com", certificate_arn=CERTIFICATE)["media-cdn-distribution"].inputs
+    assert distribution["aliases"] == ["media.example.com"]
+    assert distribution["viewerCertificate"] == {"acmCertificateArn": CERTIFICATE, "sslSupportMethod": "sni-only",
+                                                 "minimumProtocolVersion": MINIMUM_TLS_VERSION}
+
+
+def test_custom_domain_with_a_zone_gets_a_dns_validated_certificate_in_us_east_1_and_alias_records():
+    resources = declare(region="eu-west-1", domain="media.example.com", hosted_zone_id="Z0123456789ABC")
+    provider = resources["media-cdn-us-east-1"]
+    assert provider.inputs["region"] == "us-east-1"
+    certificate = resources["media-cdn-certificate"]
+    assert certificate.inputs["validationMethod"] == "DNS"
+    assert certificate.options["provider"].startswith(provider.urn)
+    record = resources["media-cdn-certificate-validation-record"].inputs
+    assert record["zoneId"] == "Z0123456789ABC" and record["type"] == "CNAME"
+    validation = resources["media-cdn-certificate-validation"]
+    assert validation.inputs["validationRecordFqdns"] == [record["name"]]
+    viewer = resources["media-cdn-distribution"].inputs["viewerCertificate"]
+    assert viewer["minimumProtocolVersion"] == MINIMUM_TLS_VERSION and viewer["sslSupportMethod"] == "sni-only"
+    assert {resources[f"media-cdn-alias-{t}"].inputs["type"] for t in ("a", "aaaa")} == {"A", "AAAA"}
+
+
+def test_logging_and_web_acl_when_asked():
+    acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1234"
+    distribution = declare(log_bucket="acme-logs", web_acl_arn=acl)["media-cdn-distribution"].inputs
+    assert distribution["loggingConfig"] == {"bucket": "acme-logs.s3.amazonaws.com", "prefix": "acme-media/",
+                                             "includeCookies": False}
+    assert distribution["webAclId"] == acl
+
+
+def test_public_without_cdn_relaxes_exactly_the_two_policy_flags_and_grants_anonymous_read():
+    plan = plan_program(lambda: SecureBucket("media", SecureBucketArgs(
+        bucket_name="acme-media", region="us-east-1", public_prefixes=("media/",), public_without_cdn=True)))
+    resources = {r.name: r for r in plan.resources}
+    block = resources["media-public-access-block"].inputs
+    assert (block["blockPublicAcls"], block["ignorePublicAcls"]) == (True, True)
+    assert (block["blockPublicPolicy"], block["restrictPublicBuckets"]) == (False, False)
+    [grant] = [s for s in policy_document(resources["media-policy"])["Statement"] if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"AWS": ["*"]} and grant["Resource"] == ["arn:aws:s3:::acme-media/media/*"]
