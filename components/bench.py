@@ -41,6 +41,8 @@ def synthetic_config(apps: int) -> dict:
     values = {
         "aws:region": "us-east-1",
         "app-storage:encryption": "kms",
+        "app-storage:cdn": {"enabled": True},
+        "app-storage:replication": {"region": "us-west-2"},
         "app-storage:apps": {f"app{index:03d}": definition for index in range(apps)},
     }
     return {key: to_config_text(value) for key, value in values.items()}
@@ -49,6 +51,8 @@ def synthetic_config(apps: int) -> dict:
 def provider_class(token: str) -> type:
     """The provider SDK's class for a type token: `aws:s3/bucket:Bucket` -> `pulumi_aws.s3.Bucket`."""
     package, module_path, name = token.split(":")
+    if (package, module_path) == ("pulumi", "providers"):  # `pulumi:providers:aws` -> `pulumi_aws.Provider`
+        return importlib.import_module(f"pulumi_{name}").Provider
     module = module_path.split("/")[0]
     python_module = f"pulumi_{package}" if module == "index" else f"pulumi_{package}.{module}"
     return getattr(importlib.import_module(python_module), name)
