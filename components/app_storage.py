@@ -55,7 +55,8 @@ class AppStorage(pulumi.ComponentResource):
             area_prefixes=app.area_prefixes,
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
-            **backend_endpoint(app, stack, public_base_url),
+            public_base_url=public_base_url,
+            **backend_endpoint(stack),
         )
         self.register_outputs(self.outputs())
 
@@ -143,9 +144,10 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
 
 
 def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
+    public_prefixes = _public_prefixes(app)
     storage = MinioBucket(f"{name}-storage", MinioBucketArgs(
         bucket_name=app.bucket_name,
-        public_prefixes=_public_prefixes(app),
+        public_prefixes=public_prefixes,
         kms_key_id=stack.minio.kms_key_id if stack.minio else None,
         versioning=stack.versioning,
         noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
@@ -160,4 +162,6 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         force_destroy=stack.force_destroy,
         tags=resource_tags(app, stack),
     ), child)
-    return storage, identity, None
+    # MinIO serves public areas itself, path-style under the bucket.
+    public_base_url = f"{stack.minio.url}/{app.bucket_name}" if public_prefixes and stack.minio else None
+    return storage, identity, public_base_url

@@ -10,7 +10,7 @@ from typing import Optional
 
 import pulumi
 
-from components.settings import AppSettings, StackSettings
+from components.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,9 @@ class StorageConnection:
         return {**values, "public_areas": list(self.public_areas)}
 
 
-def backend_endpoint(app: AppSettings, stack: StackSettings,
-                     public_base_url: pulumi.Input[Optional[str]] = None) -> dict:
-    """How clients reach the stack's backend. On AWS: SDKs know the endpoints; public areas are read at the
-    CDN's (or, opted in, the bucket's) URL. On MinIO: the URL with scheme, path-style addressing (no
-    per-bucket DNS), TLS as the server is set up, public areas under `<endpoint>/<bucket>`."""
+def backend_endpoint(stack: StackSettings) -> dict:
+    """How clients reach the stack's backend: nothing to add on AWS (SDKs know its endpoints); on MinIO
+    the URL with scheme, path-style addressing (no per-bucket DNS), TLS as the server is set up."""
     if stack.minio is None:
-        return {"public_base_url": public_base_url}
-    has_public_areas = any(area.is_public for area in app.areas)
-    return {
-        "endpoint": stack.minio.url,
-        "path_style": True,
-        "use_tls": stack.minio.use_tls,
-        "public_base_url": f"{stack.minio.url}/{app.bucket_name}" if has_public_areas else None,
-    }
+        return {}
+    return {"endpoint": stack.minio.url, "path_style": True, "use_tls": stack.minio.use_tls}

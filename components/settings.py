@@ -179,7 +179,7 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
-class MinioEndpoint:
+class MinioSettings:
     server: str
     """`host:port`, as the MinIO provider takes it."""
     use_tls: bool
@@ -225,7 +225,7 @@ class StackSettings:
     bucket_prefix: str
     tags: Mapping[str, str]
     apps: tuple[AppSettings, ...]
-    minio: Optional[MinioEndpoint] = None
+    minio: Optional[MinioSettings] = None
     """Set exactly when the backend is minio."""
     replication: Optional[ReplicationSettings] = None
     cdn: Optional[CdnSettings] = None
@@ -294,6 +294,15 @@ def _read_str(p: _Problems, path: str, data: Mapping, name: str, defaults: Mappi
         hint = f" Did you mean '{guess[0]}'?" if guess else ""
         p.add(_key(path, name), value, f"is not one of {', '.join(choices)}", f"Use one of them.{hint}")
         return defaults[name]
+    return value
+
+
+def _read_matching(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping, pattern: re.Pattern,
+                   problem: str, fix: str) -> Optional[str]:
+    """An optional string that must match `pattern`; a mismatch is recorded and the value kept (for context)."""
+    value = _read_str(p, path, data, name, defaults)
+    if value and not pattern.match(value):
+        p.add(_key(path, name), value, problem, fix)
     return value
 
 
@@ -683,7 +692,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
 
 
 def _read_minio_backend(p: _Problems, warnings: list[str], config: Mapping[str, Any], data: Mapping,
-                         encryption: str) -> tuple[MinioEndpoint, str]:
+                         encryption: str) -> tuple[MinioSettings, str]:
     path = "minio:"
     provider = {key[len(path):]: value for key, value in config.items() if key.startswith(path)}
     for credential in MINIO_CREDENTIAL_KEYS:
@@ -713,7 +722,7 @@ def _read_minio_backend(p: _Problems, warnings: list[str], config: Mapping[str, 
         p.add(_key(NAMESPACE + ":", "encryption"), encryption,
               "asks for KMS encryption, which MinIO gives only with a key of its own KMS (KES)",
               f"Set {NAMESPACE}:minioKmsKeyId to that key's name, or use aes256 for a dev stack.")
-    return MinioEndpoint(server=server or "", use_tls=use_tls, kms_key_id=kms_key_id), region
+    return MinioSettings(server=server or "", use_tls=use_tls, kms_key_id=kms_key_id), region
 
 
 # Stack-level features only AWS can give.
@@ -787,14 +796,11 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
             p.add(domain_key, domain, "is not a domain name", "Write a lowercase host name like media.example.com.")
         else:
             domains[app_name] = domain
-    certificate_arn = _read_str(p, key, raw, "certificateArn", CDN_DEFAULTS)
-    if certificate_arn and not _ACM_CERTIFICATE_ARN.match(certificate_arn):
-        p.add(_key(key, "certificateArn"), certificate_arn, "is not an ACM certificate ARN in us-east-1",
-              "CloudFront takes certificates only from us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>.")
-    hosted_zone_id = _read_str(p, key, raw, "hostedZoneId", CDN_DEFAULTS)
-    if hosted_zone_id and not _HOSTED_ZONE_ID.match(hosted_zone_id):
-        p.add(_key(key, "hostedZoneId"), hosted_zone_id, "is not a Route53 hosted zone id",
-              "Use the zone's id, like Z0123456789ABCDEFGHIJ.")
+    certificate_arn = _read_matching(
+        p, key, raw, "certificateArn", CDN_DEFAULTS, _ACM_CERTIFICATE_ARN, "is not an ACM certificate ARN in us-east-1",
+        "CloudFront takes certificates only from us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>.")
+    hosted_zone_id = _read_matching(p, key, raw, "hostedZoneId", CDN_DEFAULTS, _HOSTED_ZONE_ID,
+                                    "is not a Route53 hosted zone id", "Use the zone's id, like Z0123456789ABCDEFGHIJ.")
     if domains and not (certificate_arn or hosted_zone_id):
         p.add(_key(key, "domains"), domains, "need a certificate",
               f"Set {_key(key, 'certificateArn')} (an ACM certificate in us-east-1 covering them), or "
@@ -803,10 +809,9 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
     if log_bucket and naming.bucket_name_problems(log_bucket):
         p.add(_key(key, "logBucket"), log_bucket, "is not a valid S3 bucket name",
               "Name the existing bucket that receives CloudFront standard logs.")
-    web_acl_arn = _read_str(p, key, raw, "webAclArn", CDN_DEFAULTS)
-    if web_acl_arn and not _WAF_WEB_ACL_ARN.match(web_acl_arn):
-        p.add(_key(key, "webAclArn"), web_acl_arn, "is not a CloudFront-scope WAFv2 web ACL ARN",
-              "Use arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>.")
+    web_acl_arn = _read_matching(p, key, raw, "webAclArn", CDN_DEFAULTS, _WAF_WEB_ACL_ARN,
+                                 "is not a CloudFront-scope WAFv2 web ACL ARN",
+                                 "Use arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>.")
     if not public_apps:
         warnings.append(f"{key} is enabled but no app has a public area, so no distribution is declared.")
     return CdnSettings(price_class=_read_str(p, key, raw, "priceClass", CDN_DEFAULTS, PRICE_CLASSES),
