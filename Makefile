@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.installed
 STACK  ?= dev
 FORMAT ?= text
+OUT    ?= .env
 
-.PHONY: install test plan bench clean
+.PHONY: install test plan env bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -21,6 +22,11 @@ test: $(STAMP)
 
 plan: $(STAMP)
 	@$(PY) -m components.cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
+
+# make env STACK=<s> APP=<a> [DIALECT=<d>] [OUT=.env] [FROM=outputs.json] [DRY_RUN=1]
+env: $(STAMP)
+	@$(PY) -m components.cli env --stack $(STACK) $(if $(APP),--app $(APP)) $(if $(DIALECT),--dialect $(DIALECT)) \
+		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run)
 
 bench: $(STAMP)
 	@$(PY) -m components.cli bench

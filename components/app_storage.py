@@ -1,7 +1,7 @@
 """AppStorage: everything one application's storage needs, on the stack's backend.
 
 This is the only place that chooses between backends. It exposes the neutral `connection` that the
-`.env` dialects are rendered from.
+`.env` dialects are rendered from, and the app's `env` in its own dialect.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Optional
 
 import pulumi
 
-from components import naming
+from components import dotenv, naming
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
 from components.aws.replication import Replication, ReplicationArgs
@@ -34,12 +34,15 @@ class AppStorage(pulumi.ComponentResource):
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
     connection: StorageConnection
+    dialect: str
+    env: pulumi.Output[dict]
+    """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
         declare = _declare_on_minio if stack.backend == "minio" else _declare_on_aws
-        storage, identity, public_base_url = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
+        storage, identity, delivery = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -48,6 +51,7 @@ class AppStorage(pulumi.ComponentResource):
         self.access_key_id = identity.access_key_id
         self.secret_access_key = identity.secret_access_key
         self.connection = StorageConnection(
+            backend=stack.backend,
             region=stack.region,
             bucket=storage.bucket_name,
             access_key_id=identity.access_key_id,
@@ -55,9 +59,12 @@ class AppStorage(pulumi.ComponentResource):
             area_prefixes=app.area_prefixes,
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
-            public_base_url=public_base_url,
+            **delivery,
             **backend_endpoint(stack),
         )
+        self.dialect = app.dialect
+        self.env = pulumi.Output.secret(pulumi.Output.from_input(self.connection.as_output()).apply(
+            lambda connection: dotenv.render_env(app.dialect, connection)))
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict:
@@ -70,6 +77,8 @@ class AppStorage(pulumi.ComponentResource):
             "access_key_id": self.access_key_id,
             "secret_access_key": self.secret_access_key,
             "connection": self.connection.as_output(),
+            "dialect": self.dialect,
+            "env": self.env,
         }
 
 
@@ -78,6 +87,7 @@ def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
 
 
 def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
+    """Declare the app on AWS; returns (storage, identity, how public areas are reached: connection fields)."""
     tags = resource_tags(app, stack)
     public_prefixes = _public_prefixes(app)
     cdn = None
@@ -135,15 +145,16 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         kms_key_arn=storage.kms_key_arn,
         tags=tags,
     ), child)
-    public_base_url = None
+    delivery = {}
     if cdn:
-        public_base_url = cdn.public_base_url
+        delivery = {"public_base_url": cdn.public_base_url, "cdn_domain": cdn.public_domain}
     elif stack.public_without_cdn and public_prefixes:
-        public_base_url = f"https://{naming.bucket_regional_domain(app.bucket_name, stack.region)}"
-    return storage, identity, public_base_url
+        delivery = {"public_base_url": f"https://{naming.bucket_regional_domain(app.bucket_name, stack.region)}"}
+    return storage, identity, delivery
 
 
 def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
+    """Declare the app on MinIO; returns what `_declare_on_aws` does."""
     public_prefixes = _public_prefixes(app)
     storage = MinioBucket(f"{name}-storage", MinioBucketArgs(
         bucket_name=app.bucket_name,
@@ -163,5 +174,5 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         tags=resource_tags(app, stack),
     ), child)
     # MinIO serves public areas itself, path-style under the bucket.
-    public_base_url = f"{stack.minio.url}/{app.bucket_name}" if public_prefixes and stack.minio else None
-    return storage, identity, public_base_url
+    delivery = {"public_base_url": f"{stack.minio.url}/{app.bucket_name}"} if public_prefixes and stack.minio else {}
+    return storage, identity, delivery

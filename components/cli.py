@@ -1,7 +1,9 @@
 """The command-line entry behind the make targets: `python -m components.cli <verb>`.
 
-Verbs: `plan` (evaluate a stack offline) and `bench` (DESIGN.md §8 budgets).
-Exit codes: 0 fine, 2 the stack's config or file has problems (messages on stderr, no traceback).
+Verbs: `plan` (evaluate a stack offline), `env` (write an app's `.env` from the stack outputs) and `bench`
+(DESIGN.md §8 budgets).
+Exit codes: 0 fine, 2 the stack's config, outputs or file have problems (messages on stderr, no traceback;
+`env` leaves the file untouched).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from components import bench
+from components import bench, dotenv
 from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
+from components.stack_outputs import OutputsError, app_connection, read_outputs
 
 EXIT_CONFIG = 2
 
@@ -110,11 +113,15 @@ def render_text(plan: Plan) -> str:
     if plan.warnings:
         lines += ["warnings:", *(f"  - {warning}" for warning in plan.warnings), ""]
     lines += render_tree(plan)
-    lines += ["", "connections (secrets shown as " + MASK + "):"]
+    lines += ["", "connections and .env (secrets shown as " + MASK + "):"]
     for app, outputs in plan.outputs.items():
         connection = outputs.get("connection", outputs) if isinstance(outputs, dict) else outputs
         lines.append(f"  {app}:")
         lines += [f"    {key}: {json.dumps(value)}" for key, value in connection.items()]
+        if isinstance(outputs, dict) and outputs.get("dialect") in dotenv.DIALECTS:
+            values = dotenv.render_env(outputs["dialect"], connection)
+            lines.append(f"    .env ({outputs['dialect']}):")
+            lines += [f"      {name}={value}" for name, value in values.items()]
     return "\n".join(lines)
 
 
@@ -131,6 +138,33 @@ def plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def env_command(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    try:
+        connection, configured_dialect = app_connection(read_outputs(args.stack, args.from_file), args.stack,
+                                                        args.app)
+        dialect = args.dialect or configured_dialect
+        if not dialect:
+            raise OutputsError(f"the outputs of app {args.app!r} name no dialect; set DIALECT=<one of: "
+                               f"{', '.join(dotenv.DIALECTS)}>")
+        values = dotenv.render_env(dialect, connection)
+        owned = [variable.name for variable in dotenv.dialect_variables(dialect, connection)]
+        existing = out.read_text() if out.exists() else ""
+        text, changes = dotenv.merge_env(existing, values, owned, dotenv.header(args.stack, args.app, dialect))
+        if not args.dry_run:
+            dotenv.write_private_file(out, text)
+    except (OutputsError, ValueError, OSError) as error:
+        print(f"make env: {error}; {out} was left untouched", file=sys.stderr)
+        return EXIT_CONFIG
+    secrets = dotenv.secret_names(dialect, connection)
+    verb = "would write" if args.dry_run else "wrote"
+    print(f"{verb} {out} (mode 0600): app {args.app} on stack {args.stack}, {dialect} dialect")
+    for change in changes:
+        shown = MASK if change.name in secrets else values.get(change.name, "")
+        print(f"  {change.kind:<9}  {change.name}" + (f"={shown}" if change.name in values else ""))
+    return 0
+
+
 def bench_command(args: argparse.Namespace) -> int:
     return bench.main(args.repeat)
 
@@ -144,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--json", action="store_true", help="print only JSON on stdout")
     plan.add_argument("--show-secrets", action="store_true", help="print secret values instead of masking them")
     plan.set_defaults(run=plan_command)
+    env = verbs.add_parser("env", help="write an app's .env from the stack outputs, merged into the file")
+    env.add_argument("--stack", required=True, help="the stack whose outputs to read")
+    env.add_argument("--app", help="the app (a key of the stack outputs)")
+    env.add_argument("--dialect", help="variable names to use; default: the app's own")
+    env.add_argument("--out", type=Path, default=Path(".env"), help="the .env file to write or merge into")
+    env.add_argument("--from", dest="from_file", type=Path,
+                     help="read the outputs from this JSON file (pulumi stack output --json --show-secrets, or "
+                          "an offline plan) instead of the Pulumi CLI")
+    env.add_argument("--dry-run", action="store_true", help="print the change, secrets masked; write nothing")
+    env.set_defaults(run=env_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (DESIGN.md §8)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")

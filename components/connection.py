@@ -15,6 +15,8 @@ from components.settings import StackSettings
 
 @dataclass(frozen=True)
 class StorageConnection:
+    backend: str
+    """`aws` or `minio`: which kind of server the app talks to."""
     region: str
     bucket: pulumi.Input[str]
     access_key_id: pulumi.Input[str]
@@ -31,6 +33,8 @@ class StorageConnection:
     public_base_url: pulumi.Input[Optional[str]] = None
     """Where public areas are read without signing: on MinIO `<endpoint>/<bucket>`; on AWS
     `https://<cdn or custom domain>`, None until a CDN serves them."""
+    cdn_domain: pulumi.Input[Optional[str]] = None
+    """The host (no scheme) of the CDN that serves the public areas, when one does."""
 
     def as_output(self) -> dict:
         """The connection as a stack output value (the secret stays a secret)."""

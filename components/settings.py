@@ -17,11 +17,11 @@ from typing import Any, Callable, Mapping, Optional
 from pulumi import RunError
 
 from components import naming
+from components.dotenv import DIALECTS
 
 NAMESPACE = "app-storage"
 
 BACKENDS = ("aws", "minio")
-DIALECTS = ("django", "s3", "object-storage", "laravel", "aws-sdk")
 ACCESS_LEVELS = ("public", "private")
 ENCRYPTION_KINDS = ("aes256", "kms")
 CORS_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")

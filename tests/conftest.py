@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.offline import Plan, evaluate, evaluate_stack, stack_config_values, to_config_text  # noqa: E402
+from components.offline import (Plan, evaluate, evaluate_stack, run_main, stack_config_values,  # noqa: E402
+                                to_config_text)
 from components.settings import StackSettings, parse_settings  # noqa: E402
 
 
@@ -42,6 +43,24 @@ def prod_plan() -> Plan:
 @pytest.fixture(scope="session")
 def dev_plan() -> Plan:
     return evaluate_stack("dev")
+
+
+@pytest.fixture(scope="session")
+def connection_shapes() -> dict[str, dict]:
+    """The neutral connection in each shape a shipped stack gives an app, secrets shown (mock values):
+    AWS with a CDN domain, AWS without one (public areas served by S3), AWS for an app with only private
+    areas, and MinIO. Taken from the stacks' own offline plans, not written by hand."""
+    without_cdn = {**stack_values("prod"), "app-storage:cdn": {"enabled": False},
+                   "app-storage:publicWithoutCdn": True}
+    prod = evaluate_stack("prod", show_secrets=True).outputs
+    prod_without_cdn = evaluate("prod", as_config(without_cdn), run_main, show_secrets=True).outputs
+    dev = evaluate_stack("dev", show_secrets=True).outputs
+    return {
+        "aws-cdn": prod["eventhorizon"]["connection"],
+        "aws-no-cdn": prod_without_cdn["eventhorizon"]["connection"],
+        "aws-private": prod["chat"]["connection"],
+        "minio": dev["eventhorizon"]["connection"],
+    }
 
 
 def by_kind(plan: Plan) -> dict:

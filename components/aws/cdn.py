@@ -63,6 +63,7 @@ class CdnArgs:
 class Cdn(pulumi.ComponentResource):
     distribution_arn: pulumi.Output[str]
     domain_name: pulumi.Output[str]
+    public_domain: pulumi.Output[str]
     public_base_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: CdnArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -123,10 +124,12 @@ class Cdn(pulumi.ComponentResource):
 
         self.distribution_arn = distribution.arn
         self.domain_name = distribution.domain_name
-        self.public_base_url = pulumi.Output.concat("https://", args.domain or distribution.domain_name)
+        self.public_domain = pulumi.Output.from_input(args.domain) if args.domain else distribution.domain_name
+        self.public_base_url = pulumi.Output.concat("https://", self.public_domain)
         self.register_outputs({
             "distribution_arn": self.distribution_arn,
             "domain_name": self.domain_name,
+            "public_domain": self.public_domain,
             "public_base_url": self.public_base_url,
         })
 

@@ -1,0 +1,270 @@
+""".env dialects: the neutral storage connection in each application's own variable names, and the
+`.env` file that `make env` merges them into.
+
+`DIALECTS` is the table: per dialect, the variables in the order they are written and where each value
+comes from. A variable whose value is missing for a connection (no endpoint on AWS, no CDN) is left out,
+never written empty: an empty endpoint breaks boto3.
+
+Values are written single-quoted, which python-dotenv, Laravel's phpdotenv and a POSIX shell
+(`set -a; . ./.env`) all read back literally; the few characters that no single quoting carries
+unchanged through all three are refused instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+Connection = Mapping[str, Any]
+"""A StorageConnection as a stack output value (`StorageConnection.as_output()`, resolved)."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    value: Callable[[Connection], Any]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class PerArea:
+    """One variable per area of the app, e.g. `AWS_{AREA}_LOCATION` → `AWS_MEDIA_LOCATION`."""
+    pattern: str
+    value: Callable[[str], Any]
+    """From the area's prefix."""
+
+    def variables(self, connection: Connection) -> list[Variable]:
+        return [Variable(self.pattern.format(AREA=_env_name_part(area)), lambda _, p=prefix: self.value(p))
+                for area, prefix in connection.get("area_prefixes", {}).items()]
+
+
+def _env_name_part(area: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", area.upper())
+
+
+def _field(key: str) -> Callable[[Connection], Any]:
+    return lambda connection: connection.get(key)
+
+
+def _flag(key: str, true: str = "true", false: str = "false") -> Callable[[Connection], str]:
+    """A boolean field in the spelling the app's own docs use (Django settings read `True`)."""
+    return lambda connection: true if connection.get(key) else false
+
+
+def _provider(connection: Connection) -> str:
+    """`minio` on MinIO, `s3` on AWS: the provider switch the Django and Chat seeds read."""
+    return "minio" if connection.get("backend") == "minio" else "s3"
+
+
+def _endpoint_host(connection: Connection) -> str:
+    """`host:port` without scheme, as minio-py takes it; AWS's regional S3 endpoint on AWS."""
+    endpoint = connection.get("endpoint")
+    if endpoint:
+        return re.sub(r"^[a-z]+://", "", endpoint).rstrip("/")
+    return f"s3.{connection['region']}.amazonaws.com"
+
+
+def _shortest_presign_seconds(connection: Connection) -> Optional[int]:
+    """django-storages has one expiry for every signed URL: the strictest of the private areas'."""
+    seconds = (connection.get("presign_seconds") or {}).values()
+    return min(seconds) if seconds else None
+
+
+def _bucket_location(prefix: str) -> str:
+    """django-storages' `location`: the prefix without its trailing slash."""
+    return prefix.rstrip("/")
+
+
+ACCESS_KEY = _field("access_key_id")
+SECRET_KEY = _field("secret_access_key")
+BUCKET = _field("bucket")
+REGION = _field("region")
+ENDPOINT_URL = _field("endpoint")
+"""With scheme; None on AWS, where every SDK finds the regional endpoint itself."""
+
+DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
+    # EventHorizon: django-storages' S3 backend; the names are django-storages' own settings.
+    "django": (
+        Variable("STORAGE_BACKEND", _provider),
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_STORAGE_BUCKET_NAME", BUCKET),
+        Variable("AWS_S3_REGION_NAME", REGION),
+        Variable("AWS_S3_ENDPOINT_URL", ENDPOINT_URL),
+        Variable("AWS_S3_USE_SSL", _flag("use_tls", "True", "False")),
+        Variable("AWS_S3_CUSTOM_DOMAIN", _field("cdn_domain")),
+        Variable("AWS_S3_ADDRESSING_STYLE", lambda c: "path" if c.get("path_style") else None),
+        Variable("AWS_QUERYSTRING_EXPIRE", _shortest_presign_seconds),
+        PerArea("AWS_{AREA}_LOCATION", _bucket_location),
+    ),
+    # VISTA: minio-py's Minio(S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, secure=S3_USE_SSL, region=S3_REGION).
+    "s3": (
+        Variable("S3_ENDPOINT", _endpoint_host),
+        Variable("S3_ACCESS_KEY", ACCESS_KEY),
+        Variable("S3_SECRET_KEY", SECRET_KEY, secret=True),
+        Variable("S3_BUCKET", BUCKET),
+        Variable("S3_USE_SSL", _flag("use_tls")),
+        Variable("S3_REGION", REGION),
+    ),
+    # Chat system: boto3 StorageService; it passes the region only when there is no endpoint.
+    "object-storage": (
+        Variable("OBJECT_STORAGE_ENABLED", lambda _: "true"),
+        Variable("OBJECT_STORAGE_PROVIDER", _provider),
+        Variable("OBJECT_STORAGE_BUCKET", BUCKET),
+        Variable("OBJECT_STORAGE_ENDPOINT", ENDPOINT_URL),
+        Variable("OBJECT_STORAGE_ACCESS_KEY", ACCESS_KEY),
+        Variable("OBJECT_STORAGE_SECRET_KEY", SECRET_KEY, secret=True),
+        Variable("OBJECT_STORAGE_REGION", REGION),
+    ),
+    # Laravel: the `s3` disk of config/filesystems.php.
+    "laravel": (
+        Variable("FILESYSTEM_DISK", lambda _: "s3"),
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_DEFAULT_REGION", REGION),
+        Variable("AWS_BUCKET", BUCKET),
+        Variable("AWS_URL", _field("public_base_url")),
+        Variable("AWS_ENDPOINT", ENDPOINT_URL),
+        Variable("AWS_USE_PATH_STYLE_ENDPOINT", _flag("path_style")),
+    ),
+    # Any AWS SDK or CLI from the environment alone; also the Dynamic storage manager's admin fields.
+    # botocore reads AWS_DEFAULT_REGION, most other SDKs AWS_REGION: both are written.
+    "aws-sdk": (
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_DEFAULT_REGION", REGION),
+        Variable("AWS_REGION", REGION),
+        Variable("AWS_ENDPOINT_URL_S3", ENDPOINT_URL),
+        Variable("AWS_S3_BUCKET", BUCKET),
+    ),
+}
+
+
+class DotenvError(ValueError):
+    """A dialect, connection or value that cannot become a `.env`; the message says what to do."""
+
+
+def dialect_variables(dialect: str, connection: Connection) -> list[Variable]:
+    """The dialect's variables for this connection (per-area ones expanded), in writing order."""
+    if dialect not in DIALECTS:
+        raise DotenvError(f"unknown dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
+    variables: list[Variable] = []
+    for entry in DIALECTS[dialect]:
+        variables += entry.variables(connection) if isinstance(entry, PerArea) else [entry]
+    return variables
+
+
+def render_env(dialect: str, connection: Connection) -> dict[str, str]:
+    """The `.env` values of `connection` in `dialect`: name → text, without the keys that have no value."""
+    values = {}
+    for variable in dialect_variables(dialect, connection):
+        value = variable.value(connection)
+        if value is not None and value != "":
+            values[variable.name] = str(value)
+    return values
+
+
+def secret_names(dialect: str, connection: Connection) -> set[str]:
+    return {v.name for v in dialect_variables(dialect, connection) if v.secret}
+
+
+# --- the .env file -------------------------------------------------------------------------------
+
+HEADER_MARK = "# app-storage:"
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+# What no single quoting reads back the same in python-dotenv (which unescapes \\ and \' and expands
+# ${NAME} even between single quotes), phpdotenv and sh.
+_UNQUOTABLE = re.compile(r"['\\\n\r\x00]|\$\{")
+
+
+def quote(name: str, value: str) -> str:
+    """`value` single-quoted: literal for python-dotenv, Laravel and `set -a; . ./.env` alike."""
+    bad = _UNQUOTABLE.search(value)
+    if bad:
+        raise DotenvError(
+            f"{name}: the value holds {bad.group()!r}, which python-dotenv, Laravel and sh would read "
+            f"differently; nothing was written. Set {name} by hand.")
+    return f"{name}='{value}'"
+
+
+def header(stack: str, app: str, dialect: str) -> str:
+    return f"{HEADER_MARK} app {app}, stack {stack}, {dialect} dialect (`make env` rewrites only its own keys)"
+
+
+def _header_of_same_app(line: str, header_line: str) -> bool:
+    """A header `make env` wrote for the same app (on whatever stack): one file may hold several apps."""
+    return line.startswith(header_line.split(",")[0] + ",")
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    kind: str
+    """added, changed, unchanged, or disabled (a key of the dialect with no value now: commented out)."""
+
+
+def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], header_line: str
+              ) -> tuple[str, list[Change]]:
+    """`existing` with `values` written in: each owned key rewritten where it stands, new ones after the
+    last owned line (or, in a file without any, at its end under `header_line`); owned keys that have no
+    value now are commented out. Every other line and comment stays as it was."""
+    owned = set(owned) | set(values)
+    lines = existing.splitlines()
+    rendered = {name: quote(name, value) for name, value in values.items()}
+    written: dict[str, str] = {}  # name -> kind
+    out: list[str] = []
+    header_at = last_owned_at = None
+    for line in lines:
+        if _header_of_same_app(line, header_line):
+            header_at = len(out)
+            out.append(header_line)
+            continue
+        match = _ASSIGNMENT.match(line)
+        name = match.group(1) if match else None
+        if name not in owned:
+            out.append(line)
+            continue
+        if name in written:
+            continue  # a second assignment of an owned key would win over the one just written
+        if name in rendered:
+            written[name] = "unchanged" if line == rendered[name] else "changed"
+            out.append(rendered[name])
+        else:
+            written[name] = "disabled"
+            out.append(f"# {line.strip()}  (no value on this stack; disabled by make env)")
+        last_owned_at = len(out) - 1
+    missing = [rendered[name] for name in values if name not in written]
+    anchor = last_owned_at if last_owned_at is not None else header_at
+    if missing and anchor is None:
+        out += ([""] if out and out[-1].strip() else []) + [header_line] + missing
+        header_at = len(out) - len(missing) - 1
+    elif missing:
+        out[anchor + 1:anchor + 1] = missing
+    if header_at is None:
+        first_written = next((i for i, line in enumerate(out) if line in rendered.values()), None)
+        if first_written is not None:
+            out.insert(first_written, header_line)
+    changes = [Change(name, written.get(name, "added")) for name in values]
+    changes += [Change(name, "disabled") for name, kind in written.items() if kind == "disabled"]
+    return "\n".join(out) + "\n", changes
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace `path` with `text`, readable by its owner only (0600) from the first byte: a temporary file
+    in the same directory, renamed over the old one, so a failure never leaves half a file."""
+    directory = path.resolve().parent
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)  # mkstemp: mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,81 @@
+"""A stack's outputs as `make env` reads them: from the Pulumi CLI, or from a JSON file.
+
+The file may be `pulumi stack output --json --show-secrets` or a whole offline plan
+(`make -s plan FORMAT=json SHOW_SECRETS=1`), whose `outputs` have the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Optional
+
+from components.offline import MASK
+
+PLAN_KEYS = {"stack", "warnings", "resources", "outputs"}
+OFFLINE_HINT = "FROM=o.json, after `make -s plan STACK={stack} FORMAT=json SHOW_SECRETS=1 > o.json`"
+
+
+class OutputsError(Exception):
+    """The outputs cannot give an app's connection; the message says why and what to run instead."""
+
+
+def read_outputs(stack: str, from_file: Optional[Path] = None) -> dict:
+    """`stack`'s outputs, each app's secret values shown."""
+    if from_file is not None:
+        return _outputs_of_document(_read_json(from_file), stack, str(from_file))
+    return _outputs_of_document(_pulumi_stack_output(stack), stack, "pulumi stack output")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise OutputsError(f"FROM={path}: no such file") from None
+    except (OSError, ValueError) as error:
+        raise OutputsError(f"FROM={path}: not a JSON document of stack outputs ({error})") from None
+
+
+def _pulumi_stack_output(stack: str) -> Any:
+    if shutil.which("pulumi") is None:
+        raise OutputsError(f"the Pulumi CLI is not installed here, so the outputs of stack {stack} cannot be "
+                           f"read; give them as a file: {OFFLINE_HINT.format(stack=stack)}")
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise OutputsError(f"`{' '.join(command)}` failed: {result.stderr.strip() or result.stdout.strip()}")
+    try:
+        return json.loads(result.stdout)
+    except ValueError as error:
+        raise OutputsError(f"`{' '.join(command)}` printed no JSON ({error})") from None
+
+
+def _outputs_of_document(document: Any, stack: str, source: str) -> dict:
+    if not isinstance(document, dict):
+        raise OutputsError(f"{source}: expected a JSON object of stack outputs, got {type(document).__name__}")
+    if set(document) == PLAN_KEYS and isinstance(document.get("resources"), list):
+        if document["stack"] != stack:
+            raise OutputsError(f"{source} is the plan of stack {document['stack']!r}, not {stack!r}; "
+                               f"set STACK={document['stack']} or plan stack {stack}")
+        return document["outputs"]
+    return document
+
+
+def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict, Optional[str]]:
+    """The app's neutral connection and its configured dialect, with every secret present."""
+    apps = sorted(name for name, value in outputs.items() if value == MASK or (
+        isinstance(value, dict) and "connection" in value))
+    if not app:
+        raise OutputsError(f"no app given: set APP=<app>; stack {stack} has: {', '.join(apps) or 'no apps'}")
+    if app not in outputs:
+        raise OutputsError(f"no app {app!r} in the outputs of stack {stack}; it has: {', '.join(apps) or 'no apps'}")
+    value = outputs[app]
+    if value == MASK or (isinstance(value, dict) and MASK in json.dumps(value.get("connection"))):
+        raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
+                           f"plan with SHOW_SECRETS=1")
+    if not isinstance(value, dict) or not isinstance(value.get("connection"), dict):
+        raise OutputsError(f"output {app!r} of stack {stack} has no `connection`; run `pulumi up -s {stack}` with "
+                           f"this version of app-storage first")
+    return value["connection"], value.get("dialect")

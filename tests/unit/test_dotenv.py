@@ -1,0 +1,191 @@
+"""The `.env` dialect table and the `.env` file: every dialect × connection shape, quoting that three
+parsers read back alike, and merging that touches only the dialect's own keys."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import subprocess
+
+import pytest
+from dotenv import dotenv_values
+
+from components import dotenv
+from components.dotenv import DotenvError, header, merge_env, quote, render_env
+
+SHAPES = ("aws-cdn", "aws-no-cdn", "aws-private", "minio")
+EVENTHORIZON_LOCATIONS = {"AWS_MEDIA_LOCATION", "AWS_STATIC_LOCATION", "AWS_PRIVATE_LOCATION"}
+
+# What each dialect must hold in each shape (the issue's table); anything else is a failure.
+DJANGO = {"STORAGE_BACKEND", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_STORAGE_BUCKET_NAME",
+          "AWS_S3_REGION_NAME", "AWS_S3_USE_SSL", "AWS_QUERYSTRING_EXPIRE"}
+S3 = {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_USE_SSL", "S3_REGION"}
+OBJECT_STORAGE = {"OBJECT_STORAGE_ENABLED", "OBJECT_STORAGE_PROVIDER", "OBJECT_STORAGE_BUCKET",
+                  "OBJECT_STORAGE_ACCESS_KEY", "OBJECT_STORAGE_SECRET_KEY", "OBJECT_STORAGE_REGION"}
+LARAVEL = {"FILESYSTEM_DISK", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_BUCKET",
+           "AWS_USE_PATH_STYLE_ENDPOINT"}
+AWS_SDK = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_S3_BUCKET"}
+EXPECTED = {
+    ("django", "aws-cdn"): DJANGO | EVENTHORIZON_LOCATIONS | {"AWS_S3_CUSTOM_DOMAIN"},
+    ("django", "aws-no-cdn"): DJANGO | EVENTHORIZON_LOCATIONS,
+    ("django", "aws-private"): DJANGO | {"AWS_UPLOADS_LOCATION"},
+    ("django", "minio"): DJANGO | EVENTHORIZON_LOCATIONS | {"AWS_S3_ENDPOINT_URL", "AWS_S3_ADDRESSING_STYLE"},
+    **{("s3", shape): S3 for shape in SHAPES},
+    **{("object-storage", shape): OBJECT_STORAGE for shape in SHAPES[:3]},
+    ("object-storage", "minio"): OBJECT_STORAGE | {"OBJECT_STORAGE_ENDPOINT"},
+    ("laravel", "aws-cdn"): LARAVEL | {"AWS_URL"},
+    ("laravel", "aws-no-cdn"): LARAVEL | {"AWS_URL"},
+    ("laravel", "aws-private"): LARAVEL,
+    ("laravel", "minio"): LARAVEL | {"AWS_URL", "AWS_ENDPOINT"},
+    **{("aws-sdk", shape): AWS_SDK for shape in SHAPES[:3]},
+    ("aws-sdk", "minio"): AWS_SDK | {"AWS_ENDPOINT_URL_S3"},
+}
+
+
+def test_the_table_covers_every_dialect_and_shape():
+    assert {dialect for dialect, _ in EXPECTED} == set(dotenv.DIALECTS)
+    assert len(EXPECTED) == len(dotenv.DIALECTS) * len(SHAPES)
+
+
+@pytest.mark.parametrize("dialect, shape", sorted(EXPECTED))
+def test_each_dialect_renders_exactly_its_keys_and_no_empty_value(connection_shapes, dialect, shape):
+    values = render_env(dialect, connection_shapes[shape])
+    assert set(values) == EXPECTED[dialect, shape]
+    assert all(isinstance(value, str) and value for value in values.values())
+    assert not any(value in ("None", "[secret]", "[unknown]") for value in values.values())
+
+
+@pytest.mark.parametrize("dialect", dotenv.DIALECTS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_rendered_file_reads_back_identically_with_python_dotenv(connection_shapes, dialect, shape):
+    values = render_env(dialect, connection_shapes[shape])
+    text, _ = merge_env("", values, values, header("prod", "app", dialect))
+    assert dotenv_values(stream=io.StringIO(text)) == values
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_rendered_file_reads_back_identically_with_the_shell(connection_shapes, shape, tmp_path):
+    values = render_env("django", connection_shapes[shape])
+    path = tmp_path / ".env"
+    path.write_text(merge_env("", values, values, header("prod", "app", "django"))[0])
+    shell = subprocess.run(["sh", "-c", 'set -a; . "$1"; env -0', "sh", str(path)], env={"PATH": os.environ["PATH"]},
+                           capture_output=True, text=True, check=True)
+    exported = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
+    assert {name: exported.get(name) for name in values} == values
+
+
+def test_awkward_but_quotable_values_read_back_with_python_dotenv_and_the_shell(tmp_path):
+    values = {"A": "p@ss w0rd#not-a-comment", "B": 'say "hi"', "C": "$HOME$PATH`id`", "D": "a=b;c&d|e"}
+    text = "".join(quote(name, value) + "\n" for name, value in values.items())
+    assert dotenv_values(stream=io.StringIO(text)) == values
+    path = tmp_path / ".env"
+    path.write_text(text)
+    shell = subprocess.run(["sh", "-c", 'set -a; . "$1"; env -0', "sh", str(path)], env={"PATH": os.environ["PATH"]},
+                           capture_output=True, text=True, check=True)
+    exported = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
+    assert {name: exported[name] for name in values} == values
+
+
+@pytest.mark.parametrize("value", ["it's", "back\\slash", "two\nlines", "${HOME}"])
+def test_fails_a_value_no_quoting_carries_through_every_parser(value):
+    with pytest.raises(DotenvError, match=r"^S3_SECRET_KEY: the value holds .* Set S3_SECRET_KEY by hand"):
+        quote("S3_SECRET_KEY", value)
+
+
+def test_fails_unknown_dialect_naming_the_known_ones(connection_shapes):
+    with pytest.raises(DotenvError, match="unknown dialect 'rails'; use one of: django, s3, object-storage"):
+        render_env("rails", connection_shapes["minio"])
+
+
+def test_values_follow_the_connection(connection_shapes):
+    minio, cdn = connection_shapes["minio"], connection_shapes["aws-cdn"]
+    django = render_env("django", minio)
+    assert django["STORAGE_BACKEND"] == "minio" and django["AWS_S3_USE_SSL"] == "False"
+    assert django["AWS_S3_ENDPOINT_URL"] == "http://localhost:9000" and django["AWS_S3_ADDRESSING_STYLE"] == "path"
+    assert django["AWS_MEDIA_LOCATION"] == "media" and django["AWS_QUERYSTRING_EXPIRE"] == "3600"
+    assert render_env("s3", minio)["S3_ENDPOINT"] == "localhost:9000"
+    assert render_env("s3", cdn)["S3_ENDPOINT"] == "s3.us-east-1.amazonaws.com"
+    assert render_env("django", cdn)["AWS_S3_CUSTOM_DOMAIN"] == cdn["public_base_url"].removeprefix("https://")
+    assert render_env("django", cdn)["AWS_S3_USE_SSL"] == "True"
+    laravel = render_env("laravel", minio)
+    assert laravel["AWS_URL"] == f"http://localhost:9000/{minio['bucket']}"
+    assert laravel["AWS_USE_PATH_STYLE_ENDPOINT"] == "true"
+    assert render_env("laravel", cdn)["AWS_USE_PATH_STYLE_ENDPOINT"] == "false"
+    assert render_env("object-storage", cdn)["OBJECT_STORAGE_PROVIDER"] == "s3"
+    sdk = render_env("aws-sdk", minio)
+    assert sdk["AWS_DEFAULT_REGION"] == sdk["AWS_REGION"] == "us-east-1"
+    assert sdk["AWS_SECRET_ACCESS_KEY"] == minio["secret_access_key"]
+
+
+def test_presign_expiry_is_the_strictest_private_area():
+    connection = {"region": "eu-west-1", "bucket": "b", "presign_seconds": {"a": 900, "b": 3600},
+                  "area_prefixes": {"a": "a/", "b": "b/"}}
+    assert render_env("django", connection)["AWS_QUERYSTRING_EXPIRE"] == "900"
+
+
+def test_only_the_secret_key_is_marked_secret(connection_shapes):
+    secret = {dialect: dotenv.secret_names(dialect, connection_shapes["minio"]) for dialect in dotenv.DIALECTS}
+    assert secret == {"django": {"AWS_SECRET_ACCESS_KEY"}, "s3": {"S3_SECRET_KEY"},
+                      "object-storage": {"OBJECT_STORAGE_SECRET_KEY"}, "laravel": {"AWS_SECRET_ACCESS_KEY"},
+                      "aws-sdk": {"AWS_SECRET_ACCESS_KEY"}}
+
+
+# --- merging into an existing file -----------------------------------------------------------------
+
+NEW = {"S3_ENDPOINT": "s3.us-east-1.amazonaws.com", "S3_BUCKET": "vista", "S3_USE_SSL": "true"}
+HEADER = header("prod", "vista", "s3")
+
+
+def test_merge_into_a_new_file_writes_the_header_then_the_keys():
+    text, changes = merge_env("", NEW, NEW, HEADER)
+    assert text.splitlines() == [HEADER, *(f"{name}='{value}'" for name, value in NEW.items())]
+    assert [c.kind for c in changes] == ["added"] * 3
+
+
+def test_merge_keeps_every_other_line_and_rewrites_own_keys_in_place():
+    existing = ("# database\nDATABASE_URL=postgres://u@db/app\n\nexport S3_BUCKET=old\nDEBUG=1  # inline\n"
+                "S3_USE_SSL='true'\n")
+    text, changes = merge_env(existing, NEW, NEW, HEADER)
+    assert text.splitlines() == [
+        "# database", "DATABASE_URL=postgres://u@db/app", "", HEADER, "S3_BUCKET='vista'", "DEBUG=1  # inline",
+        "S3_USE_SSL='true'", "S3_ENDPOINT='s3.us-east-1.amazonaws.com'"]
+    assert {c.name: c.kind for c in changes} == {"S3_ENDPOINT": "added", "S3_BUCKET": "changed",
+                                                 "S3_USE_SSL": "unchanged"}
+
+
+def test_merge_twice_changes_nothing():
+    once, _ = merge_env("APP_KEY=x\n", NEW, NEW, HEADER)
+    twice, changes = merge_env(once, NEW, NEW, HEADER)
+    assert twice == once and {c.kind for c in changes} == {"unchanged"}
+
+
+def test_merge_disables_an_own_key_that_has_no_value_on_this_stack():
+    dev = {**NEW, "AWS_S3_ENDPOINT_URL": "http://localhost:9000"}
+    text, _ = merge_env("", dev, dev, header("dev", "vista", "s3"))
+    text, changes = merge_env(text, NEW, [*NEW, "AWS_S3_ENDPOINT_URL"], HEADER)
+    assert dotenv_values(stream=io.StringIO(text)) == NEW
+    assert "# AWS_S3_ENDPOINT_URL='http://localhost:9000'  (no value on this stack" in text
+    assert text.splitlines()[0] == HEADER  # the dev header became the prod one, in place
+    assert {c.name: c.kind for c in changes}["AWS_S3_ENDPOINT_URL"] == "disabled"
+
+
+def test_merge_drops_a_later_duplicate_of_an_own_key_that_would_win():
+    text, _ = merge_env("S3_BUCKET=a\nS3_BUCKET=b\n", NEW, NEW, HEADER)
+    assert text.count("S3_BUCKET=") == 1 and dotenv_values(stream=io.StringIO(text))["S3_BUCKET"] == "vista"
+
+
+def test_merge_leaves_another_apps_section_alone():
+    other = header("prod", "chat", "object-storage")
+    existing = f"{other}\nOBJECT_STORAGE_BUCKET='chat'\n"
+    text, _ = merge_env(existing, NEW, NEW, HEADER)
+    assert text.startswith(existing) and HEADER in text
+
+
+def test_private_file_is_0600_even_over_a_wider_file(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("OLD=1\n")
+    path.chmod(0o644)
+    dotenv.write_private_file(path, "NEW='1'\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == "NEW='1'\n"
+    assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left behind
