@@ -1,0 +1,160 @@
+"""`make env`: an app's `.env` from the stack outputs, merged, 0600; clear errors that leave the file alone."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+
+import pytest
+from dotenv import dotenv_values
+
+from components.dotenv import render_env
+from components.offline import evaluate_stack
+from tests.conftest import ROOT
+from tests.unit.test_cli import run_cli
+
+CHAT_KEYS = {"OBJECT_STORAGE_ENABLED", "OBJECT_STORAGE_PROVIDER", "OBJECT_STORAGE_BUCKET",
+             "OBJECT_STORAGE_ACCESS_KEY", "OBJECT_STORAGE_SECRET_KEY", "OBJECT_STORAGE_REGION"}
+
+
+def make(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "-C", str(ROOT), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(scope="module")
+def plan_files(tmp_path_factory) -> dict:
+    """Offline plans of prod as `make -s plan FORMAT=json` writes them, with and without secrets shown."""
+    directory = tmp_path_factory.mktemp("plans")
+    files = {}
+    for name, show in (("shown", True), ("masked", False)):
+        files[name] = directory / f"prod-{name}.json"
+        files[name].write_text(json.dumps(evaluate_stack("prod", show_secrets=show).as_dict()))
+    return files
+
+
+def test_make_env_from_an_offline_plan_writes_0600_and_keeps_the_files_other_lines(tmp_path):
+    plan = make("plan", "STACK=prod", "FORMAT=json", "SHOW_SECRETS=1", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    (tmp_path / "o.json").write_text(plan.stdout)
+    chat_env = json.loads(plan.stdout)["outputs"]["chat"]["env"]
+
+    first = make("env", "STACK=prod", "APP=chat", f"FROM={tmp_path / 'o.json'}", f"OUT={tmp_path / 'x.env'}",
+                 cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    written = tmp_path / "x.env"
+    assert mode(written) == 0o600
+    assert dotenv_values(written) == chat_env and set(chat_env) == CHAT_KEYS
+    assert chat_env["OBJECT_STORAGE_SECRET_KEY"] not in first.stdout + first.stderr
+
+    existing = tmp_path / "y.env"
+    existing.write_text("# the app's own settings\nDATABASE_URL=postgres://chat@db:5432/chat\n")
+    second = make("env", "STACK=prod", "APP=chat", f"FROM={tmp_path / 'o.json'}", f"OUT={existing}", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    text = existing.read_text()
+    assert text.startswith("# the app's own settings\nDATABASE_URL=postgres://chat@db:5432/chat\n")
+    assert dotenv_values(existing) == {"DATABASE_URL": "postgres://chat@db:5432/chat", **chat_env}
+    assert "# app-storage: app chat, stack prod, object-storage dialect" in text
+    assert mode(existing) == 0o600
+
+
+def test_env_output_is_the_dialect_rendering_of_the_connection_and_masked_unless_shown(plan_files):
+    shown = json.loads(plan_files["shown"].read_text())["outputs"]
+    masked = json.loads(plan_files["masked"].read_text())["outputs"]
+    for app, outputs in shown.items():
+        assert outputs["env"] == render_env(outputs["dialect"], outputs["connection"])
+        assert masked[app]["env"] == "[secret]"
+    assert {app: o["dialect"] for app, o in shown.items()} == {
+        "eventhorizon": "django", "vista": "s3", "chat": "object-storage"}
+
+
+def test_plan_text_shows_each_apps_env_with_the_secret_masked():
+    result = run_cli("plan", "--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    assert ".env (django):" in result.stdout and ".env (s3):" in result.stdout
+    assert "AWS_SECRET_ACCESS_KEY=[secret]" in result.stdout and "S3_SECRET_KEY=[secret]" in result.stdout
+    assert "S3_ENDPOINT=localhost:9000" in result.stdout
+    assert "mock-secret" not in result.stdout
+
+
+def test_dialect_override_renders_other_names(plan_files, tmp_path):
+    out = tmp_path / ".env"
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--dialect", "aws-sdk",
+                     "--from", str(plan_files["shown"]), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    values = dotenv_values(out)
+    assert set(values) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
+                           "AWS_S3_BUCKET"}
+    assert values["AWS_S3_BUCKET"] == "app-storage-prod-chat"
+
+
+def test_dry_run_prints_the_change_with_the_secret_masked_and_writes_nothing(plan_files, tmp_path):
+    out = tmp_path / ".env"
+    out.write_text("DEBUG=1\nOBJECT_STORAGE_BUCKET=old\n")
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--from", str(plan_files["shown"]),
+                     "--out", str(out), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == "DEBUG=1\nOBJECT_STORAGE_BUCKET=old\n"
+    assert "would write" in result.stdout
+    assert "changed    OBJECT_STORAGE_BUCKET=app-storage-prod-chat" in result.stdout
+    assert "added      OBJECT_STORAGE_SECRET_KEY=[secret]" in result.stdout
+    assert "mock-secret" not in result.stdout
+
+
+# Each case: the `env` arguments (given the plan files and a scratch directory) and the message expected.
+FAILURES = {
+    "unknown app": (lambda plans, d: ["--stack", "prod", "--app", "billing", "--from", plans["shown"]],
+                    "no app 'billing' in the outputs of stack prod; it has: chat, eventhorizon, vista"),
+    "no app": (lambda plans, d: ["--stack", "prod", "--from", plans["shown"]],
+               "no app given: set APP=<app>; stack prod has: chat, eventhorizon, vista"),
+    "unknown dialect": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--dialect", "rails",
+                                          "--from", plans["shown"]],
+                        "unknown dialect 'rails'; use one of: django, s3"),
+    "masked outputs": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--from", plans["masked"]],
+                       "the outputs of app 'chat' are masked ([secret])"),
+    "missing file": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--from", d / "missing.json"],
+                     "missing.json: no such file"),
+    "not JSON": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--from", d / "notes.txt"],
+                 "not a JSON document of stack outputs"),
+    "plan of another stack": (lambda plans, d: ["--stack", "dev", "--app", "chat", "--from", plans["shown"]],
+                              "is the plan of stack 'prod', not 'dev'; set STACK=prod"),
+}
+
+
+@pytest.mark.parametrize("case", FAILURES)
+def test_fails_clearly_and_leaves_the_file_untouched(plan_files, tmp_path, case):
+    arguments, message = FAILURES[case]
+    out = tmp_path / ".env"
+    out.write_text("KEEP=me\n")
+    out.chmod(0o640)
+    (tmp_path / "notes.txt").write_text("stack outputs: none")
+    result = run_cli("env", "--out", str(out), *map(str, arguments(plan_files, tmp_path)))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert f"{out} was left untouched" in result.stderr and "Traceback" not in result.stderr
+    assert out.read_text() == "KEEP=me\n" and mode(out) == 0o640
+
+
+def test_fails_without_the_pulumi_cli_by_pointing_at_an_offline_file(tmp_path):
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--out", str(tmp_path / ".env"))
+    if "pulumi stack output" in result.stderr and "not installed" not in result.stderr:
+        pytest.skip("the Pulumi CLI is installed here; this checks the message given without it")
+    assert result.returncode == 2
+    assert "the Pulumi CLI is not installed here" in result.stderr
+    assert "make -s plan STACK=prod FORMAT=json SHOW_SECRETS=1 > o.json" in result.stderr
+    assert not (tmp_path / ".env").exists()
+
+
+def test_reads_pulumi_stack_output_json_as_well(plan_files, tmp_path):
+    """What `pulumi stack output --json --show-secrets` prints: the apps at the top level."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(json.loads(plan_files["shown"].read_text())["outputs"]))
+    result = run_cli("env", "--stack", "prod", "--app", "vista", "--from", str(outputs),
+                     "--out", str(tmp_path / ".env"))
+    assert result.returncode == 0, result.stderr
+    assert dotenv_values(tmp_path / ".env")["S3_BUCKET"] == "app-storage-prod-vista"
