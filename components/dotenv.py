@@ -99,6 +99,9 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("AWS_S3_CUSTOM_DOMAIN", _field("cdn_domain")),
         Variable("AWS_S3_ADDRESSING_STYLE", lambda c: "path" if c.get("path_style") else None),
         Variable("AWS_QUERYSTRING_EXPIRE", _shortest_presign_seconds),
+        # botocore may presign with SigV2 (against a custom endpoint it does), which S3 buckets made since
+        # 2020 refuse: django-storages is told to sign with SigV4.
+        Variable("AWS_S3_SIGNATURE_VERSION", lambda _: "s3v4"),
         PerArea("AWS_{AREA}_LOCATION", _bucket_location),
     ),
     # VISTA: minio-py's Minio(S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, secure=S3_USE_SSL, region=S3_REGION).

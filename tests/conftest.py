@@ -45,22 +45,31 @@ def dev_plan() -> Plan:
     return evaluate_stack("dev")
 
 
+# The shapes of connection a shipped stack gives an app: (offline plan, app) they are taken from.
+CONNECTION_SHAPES = {
+    "aws-cdn": ("prod", "eventhorizon"),            # public areas behind CloudFront
+    "aws-no-cdn": ("prod-without-cdn", "eventhorizon"),  # public areas served by S3 (publicWithoutCdn)
+    "aws-private": ("prod", "chat"),                # only private areas
+    "minio": ("dev", "eventhorizon"),
+}
+
+
 @pytest.fixture(scope="session")
-def connection_shapes() -> dict[str, dict]:
-    """The neutral connection in each shape a shipped stack gives an app, secrets shown (mock values):
-    AWS with a CDN domain, AWS without one (public areas served by S3), AWS for an app with only private
-    areas, and MinIO. Taken from the stacks' own offline plans, not written by hand."""
+def shown_plans() -> dict[str, Plan]:
+    """Offline plans with the (mock) secrets shown: prod, dev, and prod without its CDN."""
     without_cdn = {**stack_values("prod"), "app-storage:cdn": {"enabled": False},
                    "app-storage:publicWithoutCdn": True}
-    prod = evaluate_stack("prod", show_secrets=True).outputs
-    prod_without_cdn = evaluate("prod", as_config(without_cdn), run_main, show_secrets=True).outputs
-    dev = evaluate_stack("dev", show_secrets=True).outputs
     return {
-        "aws-cdn": prod["eventhorizon"]["connection"],
-        "aws-no-cdn": prod_without_cdn["eventhorizon"]["connection"],
-        "aws-private": prod["chat"]["connection"],
-        "minio": dev["eventhorizon"]["connection"],
+        "prod": evaluate_stack("prod", show_secrets=True),
+        "prod-without-cdn": evaluate("prod", as_config(without_cdn), run_main, show_secrets=True),
+        "dev": evaluate_stack("dev", show_secrets=True),
     }
+
+
+@pytest.fixture(scope="session")
+def connection_shapes(shown_plans) -> dict[str, dict]:
+    """Each shape's neutral connection, from the stacks' own plans rather than written by hand."""
+    return {shape: shown_plans[plan].outputs[app]["connection"] for shape, (plan, app) in CONNECTION_SHAPES.items()}
 
 
 def by_kind(plan: Plan) -> dict:

@@ -7,11 +7,12 @@ Run as a script it starts the server, prints the port, and serves until its stdi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import urllib.request
-from typing import Optional
+from typing import Iterator, Optional
 
 START_TIMEOUT_SECONDS = 30
 TEST_CREDENTIALS = {"aws_access_key_id": "admin-testing", "aws_secret_access_key": "admin-testing"}
@@ -19,7 +20,8 @@ REGION = "us-east-1"
 
 
 class MotoServer:
-    """`with MotoServer() as server:` - `server.url`, `server.client(...)`, `server.enforce_iam()`."""
+    """`with MotoServer() as server:` - `server.url`, `server.port`, `server.client(...)`, `server.enforce_iam()`,
+    `with server.iam_relaxed():`."""
 
     def __init__(self, env: Optional[dict] = None):
         self.env = env or {}
@@ -33,6 +35,7 @@ class MotoServer:
         if not port.isdigit():
             self.__exit__()
             raise RuntimeError(f"moto server did not start (printed {port!r})")
+        self.port = int(port)
         self.url = f"http://127.0.0.1:{port}"
         return self
 
@@ -60,12 +63,24 @@ class MotoServer:
 
     def enforce_iam(self) -> None:
         """From now on every signed request is checked against the caller's IAM policies."""
+        self._requests_before_enforcing(b"0")
+
+    @contextlib.contextmanager
+    def iam_relaxed(self) -> Iterator[None]:
+        """IAM off for the block: while enforcing, moto answers presigned and unsigned requests with 500."""
+        self._requests_before_enforcing(b"inf")
+        try:
+            yield
+        finally:
+            self.enforce_iam()
+
+    def _requests_before_enforcing(self, count: bytes) -> None:
         # text/plain: as a form post, the body would be parsed away before moto reads it.
-        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"0", method="POST",
+        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=count, method="POST",
                                          headers={"Content-Type": "text/plain"})
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
-                raise RuntimeError(f"moto refused to enforce IAM: HTTP {response.status}")
+                raise RuntimeError(f"moto refused to reset IAM enforcement: HTTP {response.status}")
 
 
 def _serve() -> None:
