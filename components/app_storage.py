@@ -63,7 +63,7 @@ class AppStorage(pulumi.ComponentResource):
             **backend_endpoint(stack),
         )
         self.dialect = app.dialect
-        self.env = pulumi.Output.secret(pulumi.Output.from_input(self.connection.as_output()).apply(
+        self.env = pulumi.Output.secret(self.connection.resolved().apply(
             lambda connection: dotenv.render_env(app.dialect, connection)))
         self.register_outputs(self.outputs())
 

@@ -65,7 +65,8 @@ def _snake(name: str) -> str:
 def bare_sdk_program(plan: Plan) -> Callable[[], None]:
     """A program that registers every resource of `plan` straight through the SDK: the same URNs (same
     types, names and parents), inputs and options, with the provider SDK's own classes and plain
-    ComponentResources, and none of this package's settings, documents or component code."""
+    ComponentResources, and exports the same stack outputs (as plain values); none of this package's
+    settings, documents or component code."""
     def program() -> None:
         declared: dict[str, pulumi.Resource] = {}
         for recorded in plan.resources:
@@ -79,6 +80,8 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
                 declared[recorded.urn] = provider_class(recorded.type)(recorded.name, opts=options, **arguments)
             else:
                 declared[recorded.urn] = pulumi.ComponentResource(recorded.type, recorded.name, None, options)
+        for name, value in plan.outputs.items():
+            pulumi.export(name, value)
     return program
 
 

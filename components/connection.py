@@ -36,6 +36,12 @@ class StorageConnection:
     cdn_domain: pulumi.Input[Optional[str]] = None
     """The host (no scheme) of the CDN that serves the public areas, when one does."""
 
+    def resolved(self) -> pulumi.Output[dict]:
+        """The connection as one Output of plain values; only the fields that are Outputs are awaited."""
+        values = self.as_output()
+        pending = {key: value for key, value in values.items() if isinstance(value, pulumi.Output)}
+        return pulumi.Output.all(**pending).apply(lambda resolved: {**values, **resolved})
+
     def as_output(self) -> dict:
         """The connection as a stack output value (the secret stays a secret)."""
         # Not dataclasses.asdict: it deep-copies, and Outputs cannot be copied.

@@ -307,7 +307,8 @@ class _LogRecorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.warnings: list[str] = []
-        self.logger = logging.Logger("app-storage.plan")  # not registered: one per evaluation
+        # Not registered: one per evaluation. At WARNING, the SDK's many debug messages cost no record each.
+        self.logger = logging.Logger("app-storage.plan", logging.WARNING)
         self.logger.addHandler(self)
         self.logger.propagate = False
 
