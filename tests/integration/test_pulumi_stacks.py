@@ -2,15 +2,19 @@
 
 - prod: `pulumi preview` against real AWS (nothing is created), where the CLI and AWS credentials exist.
 - dev: `pulumi up` and `destroy` on a local MinIO (compose.yaml), where the CLI, MINIO_USER/MINIO_PASSWORD
-  and a server on localhost:9000 exist; the app keys are then tried with boto3.
+  and a server on localhost:9000 exist; the app keys are then tried with boto3, and VISTA's `.env`, written
+  by `make env` from `pulumi stack output`, with minio-py.
 Elsewhere each test skips and says which is missing.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -35,19 +39,37 @@ needs_minio = pytest.mark.skipif(
     reason="needs a MinIO on localhost:9000 (`docker compose up -d`) and MINIO_USER/MINIO_PASSWORD exported")
 
 
+def _backend_env(tmp_path) -> dict:
+    return {"PULUMI_BACKEND_URL": f"file://{tmp_path}", "PULUMI_CONFIG_PASSPHRASE": "integration-test-only"}
+
+
 def _stack(name: str, tmp_path):
     from pulumi import automation
 
-    options = automation.LocalWorkspaceOptions(env_vars={
-        "PULUMI_BACKEND_URL": f"file://{tmp_path}",
-        "PULUMI_CONFIG_PASSPHRASE": "integration-test-only",
-    })
+    options = automation.LocalWorkspaceOptions(env_vars=_backend_env(tmp_path))
     return automation.create_or_select_stack(name, work_dir=str(ROOT), opts=options)
 
 
 def _remove(stack) -> None:
     # preserve_config: `stack rm` would otherwise delete the shipped Pulumi.<stack>.yaml.
     stack.workspace.remove_stack(stack.name, force=True, preserve_config=True)
+
+
+def _vista_env_from_stack_outputs_drives_minio_py(tmp_path) -> None:
+    from dotenv import dotenv_values
+    from minio import Minio
+
+    env_file = tmp_path / "vista.env"
+    written = subprocess.run(
+        [sys.executable, "-m", "components.cli", "env", "--stack", "dev", "--app", "vista", "--out", str(env_file)],
+        cwd=ROOT, env={**os.environ, **_backend_env(tmp_path)}, capture_output=True, text=True, timeout=120)
+    assert written.returncode == 0, written.stderr
+    env = dotenv_values(env_file)
+    client = Minio(env["S3_ENDPOINT"], access_key=env["S3_ACCESS_KEY"], secret_key=env["S3_SECRET_KEY"],
+                   secure=env["S3_USE_SSL"] == "true", region=env["S3_REGION"])
+    client.put_object(env["S3_BUCKET"], "projects/integration.txt", io.BytesIO(b"ok"), 2)
+    assert client.get_object(env["S3_BUCKET"], "projects/integration.txt").read() == b"ok"
+    client.remove_object(env["S3_BUCKET"], "projects/integration.txt")
 
 
 @needs_aws
@@ -84,6 +106,8 @@ def test_dev_up_on_local_minio_gives_keys_that_work_in_their_own_area_only(tmp_p
         assert s3.get_object(Bucket=connection["bucket"], Key=key)["Body"].read() == b"ok"
         with pytest.raises(ClientError):
             s3.put_object(Bucket=result.outputs["vista"].value["bucket_name"], Key="temp/x", Body=b"no")
+
+        _vista_env_from_stack_outputs_drives_minio_py(tmp_path)
     finally:
         stack.destroy()
         _remove(stack)
