@@ -15,6 +15,8 @@ from typing import Any, Optional
 from components.offline import MASK
 
 PLAN_KEYS = {"stack", "warnings", "resources", "outputs"}
+# Connection fields every dialect needs; outputs of an older app-storage may lack some.
+REQUIRED_CONNECTION_FIELDS = ("backend", "region", "bucket", "access_key_id", "secret_access_key")
 OFFLINE_HINT = "FROM=o.json, after `make -s plan STACK={stack} FORMAT=json SHOW_SECRETS=1 > o.json`"
 
 
@@ -75,7 +77,9 @@ def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict,
     if value == MASK or (isinstance(value, dict) and MASK in json.dumps(value.get("connection"))):
         raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
                            f"plan with SHOW_SECRETS=1")
-    if not isinstance(value, dict) or not isinstance(value.get("connection"), dict):
-        raise OutputsError(f"output {app!r} of stack {stack} has no `connection`; run `pulumi up -s {stack}` with "
-                           f"this version of app-storage first")
-    return value["connection"], value.get("dialect")
+    connection = value.get("connection") if isinstance(value, dict) else None
+    missing = [key for key in REQUIRED_CONNECTION_FIELDS if not (isinstance(connection, dict) and connection.get(key))]
+    if missing:
+        raise OutputsError(f"output {app!r} of stack {stack} has no connection {', '.join(missing)}; run "
+                           f"`pulumi up -s {stack}` with this version of app-storage first")
+    return connection, value.get("dialect")

@@ -121,6 +121,8 @@ FAILURES = {
                      "missing.json: no such file"),
     "not JSON": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--from", d / "notes.txt"],
                  "not a JSON document of stack outputs"),
+    "outputs of an older version": (lambda plans, d: ["--stack", "prod", "--app", "chat", "--from", d / "old.json"],
+                                    "output 'chat' of stack prod has no connection backend; run `pulumi up -s prod`"),
     "plan of another stack": (lambda plans, d: ["--stack", "dev", "--app", "chat", "--from", plans["shown"]],
                               "is the plan of stack 'prod', not 'dev'; set STACK=prod"),
 }
@@ -133,6 +135,9 @@ def test_fails_clearly_and_leaves_the_file_untouched(plan_files, tmp_path, case)
     out.write_text("KEEP=me\n")
     out.chmod(0o640)
     (tmp_path / "notes.txt").write_text("stack outputs: none")
+    shown = json.loads(plan_files["shown"].read_text())["outputs"]
+    del shown["chat"]["connection"]["backend"]
+    (tmp_path / "old.json").write_text(json.dumps(shown))
     result = run_cli("env", "--out", str(out), *map(str, arguments(plan_files, tmp_path)))
     assert result.returncode == 2
     assert message in result.stderr
