@@ -13,6 +13,8 @@ from dotenv import dotenv_values
 
 from components import dotenv
 from components.dotenv import DotenvError, header, merge_env, quote, render_env
+from components.offline import evaluate, run_main
+from tests.conftest import as_config, stack_values
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "aws-private", "minio")
 EVENTHORIZON_LOCATIONS = {"AWS_MEDIA_LOCATION", "AWS_STATIC_LOCATION", "AWS_PRIVATE_LOCATION"}
@@ -189,3 +191,13 @@ def test_private_file_is_0600_even_over_a_wider_file(tmp_path):
     dotenv.write_private_file(path, "NEW='1'\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == "NEW='1'\n"
     assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left behind
+
+
+def test_a_custom_cdn_domain_is_what_django_and_laravel_get():
+    values = stack_values("prod")
+    values["app-storage:cdn"] = {**values["app-storage:cdn"], "domains": {"eventhorizon": "media.example.com"},
+                                 "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"}
+    outputs = evaluate("prod", as_config(values), run_main, show_secrets=True).outputs["eventhorizon"]
+    assert outputs["connection"]["cdn_domain"] == "media.example.com"
+    assert outputs["env"]["AWS_S3_CUSTOM_DOMAIN"] == "media.example.com"
+    assert render_env("laravel", outputs["connection"])["AWS_URL"] == "https://media.example.com"
