@@ -147,12 +147,7 @@ def env_command(args: argparse.Namespace) -> int:
         if not dialect:
             raise OutputsError(f"the outputs of app {args.app!r} name no dialect; set DIALECT=<one of: "
                                f"{', '.join(dotenv.DIALECTS)}>")
-        values = dotenv.render_env(dialect, connection)
-        owned = [variable.name for variable in dotenv.dialect_variables(dialect, connection)]
-        existing = out.read_text() if out.exists() else ""
-        text, changes = dotenv.merge_env(existing, values, owned, dotenv.header(args.stack, args.app, dialect))
-        if not args.dry_run:
-            dotenv.write_private_file(out, text)
+        values, changes = dotenv.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run)
     except (OutputsError, ValueError, OSError) as error:
         print(f"make env: {error}; {out} was left untouched", file=sys.stderr)
         return EXIT_CONFIG

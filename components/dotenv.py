@@ -256,6 +256,19 @@ def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], he
     return "\n".join(out) + "\n", changes
 
 
+def update_env_file(path: Path, dialect: str, connection: Connection, stack: str, app: str,
+                    dry_run: bool = False) -> tuple[dict[str, str], list[Change]]:
+    """`make env`: the app's values merged into `path` (created if missing) and written 0600; with `dry_run`
+    nothing is written. Any error is raised before the file is touched. Returns (values, changes)."""
+    values = render_env(dialect, connection)
+    owned = [variable.name for variable in dialect_variables(dialect, connection)]
+    existing = path.read_text() if path.exists() else ""
+    text, changes = merge_env(existing, values, owned, header(stack, app, dialect))
+    if not dry_run:
+        write_private_file(path, text)
+    return values, changes
+
+
 def write_private_file(path: Path, text: str) -> None:
     """Replace `path` with `text`, readable by its owner only (0600) from the first byte: a temporary file
     in the same directory, renamed over the old one, so a failure never leaves half a file."""

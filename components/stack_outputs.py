@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any, Optional
 
-from components.offline import MASK
+from components.connection import StorageConnection
+from components.offline import MASK, Plan
 
-PLAN_KEYS = {"stack", "warnings", "resources", "outputs"}
-# Connection fields every dialect needs; outputs of an older app-storage may lack some.
-REQUIRED_CONNECTION_FIELDS = ("backend", "region", "bucket", "access_key_id", "secret_access_key")
+PLAN_KEYS = {f.name for f in fields(Plan)}
+# The connection fields without a default; outputs of an older app-storage may lack some (`backend`).
+REQUIRED_CONNECTION_FIELDS = tuple(f.name for f in fields(StorageConnection) if f.default is MISSING)
 OFFLINE_HINT = "FROM=o.json, after `make -s plan STACK={stack} FORMAT=json SHOW_SECRETS=1 > o.json`"
 
 
@@ -47,7 +49,8 @@ def _pulumi_stack_output(stack: str) -> Any:
     command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise OutputsError(f"`{' '.join(command)}` failed: {result.stderr.strip() or result.stdout.strip()}")
+        # Only stderr: stdout was asked for secrets shown.
+        raise OutputsError(f"`{' '.join(command)}` failed: {result.stderr.strip() or f'exit {result.returncode}'}")
     try:
         return json.loads(result.stdout)
     except ValueError as error:
@@ -78,7 +81,7 @@ def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict,
         raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
                            f"plan with SHOW_SECRETS=1")
     connection = value.get("connection") if isinstance(value, dict) else None
-    missing = [key for key in REQUIRED_CONNECTION_FIELDS if not (isinstance(connection, dict) and connection.get(key))]
+    missing = [key for key in REQUIRED_CONNECTION_FIELDS if not (isinstance(connection, dict) and key in connection)]
     if missing:
         raise OutputsError(f"output {app!r} of stack {stack} has no connection {', '.join(missing)}; run "
                            f"`pulumi up -s {stack}` with this version of app-storage first")

@@ -8,6 +8,7 @@ Run as a script it starts the server, prints the port, and serves until its stdi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,8 @@ REGION = "us-east-1"
 
 
 class MotoServer:
-    """`with MotoServer() as server:` - `server.url`, `server.port`, `server.client(...)`, `server.enforce_iam()`,
-    `with server.iam_relaxed():`."""
+    """`with MotoServer() as server:` - `server.url`, `server.port`, `server.client(...)`, `server.create_app(...)`,
+    `server.enforce_iam()`, `with server.iam_relaxed():`."""
 
     def __init__(self, env: Optional[dict] = None):
         self.env = env or {}
@@ -60,6 +61,24 @@ class MotoServer:
             "aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key}
         config = Config(s3={"addressing_style": "path" if path_style else "auto"}, retries={"max_attempts": 1})
         return boto3.client(service, endpoint_url=self.url, region_name=REGION, config=config, **credentials)
+
+    def create_app(self, bucket: str, user: str, policy: dict, through_group: bool = False) -> tuple[str, str]:
+        """What a stack declares for one app: its bucket, its user holding `policy` (a named policy attached
+        to the user as on MinIO, or a group's inline policy as AppIdentity does on AWS), and an access key.
+        Returns (access key id, secret)."""
+        s3, iam = self.client("s3"), self.client("iam")
+        s3.create_bucket(Bucket=bucket)
+        iam.create_user(UserName=user)
+        document = json.dumps(policy)
+        if through_group:
+            iam.create_group(GroupName=user)
+            iam.put_group_policy(GroupName=user, PolicyName="access", PolicyDocument=document)
+            iam.add_user_to_group(GroupName=user, UserName=user)
+        else:
+            arn = iam.create_policy(PolicyName=f"{user}-access", PolicyDocument=document)["Policy"]["Arn"]
+            iam.attach_user_policy(UserName=user, PolicyArn=arn)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
 
     def enforce_iam(self) -> None:
         """From now on every signed request is checked against the caller's IAM policies."""

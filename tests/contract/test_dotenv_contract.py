@@ -42,6 +42,20 @@ def declared_policy(plan, app: str, backend: str) -> dict:
     return json.loads(policy.inputs["policy"])
 
 
+class RouteToServer(urllib3.PoolManager):
+    """What DNS does for `*.amazonaws.com` in this test: the request goes to moto, its Host header stays."""
+
+    def __init__(self, server_url: str):
+        super().__init__()
+        self.server_url = server_url
+
+    def urlopen(self, method, url, redirect=True, **kw):
+        parts = urllib.parse.urlsplit(url)
+        headers = {"Host": parts.netloc, **(kw.pop("headers", None) or {})}
+        return super().urlopen(method, f"{self.server_url}{parts.path}?{parts.query}", redirect, headers=headers,
+                               **kw)
+
+
 class Deployment:
     """What a stack declares for one app, created on a moto server, and the app's `.env` for it."""
 
@@ -54,38 +68,15 @@ class Deployment:
         """The `.env` as `make env` writes it, into a file that already holds the app's other settings."""
         path = self.tmp / f"{dialect}.env"
         path.write_text("SECRET_KEY=django-insecure-contract\nDEBUG=false\n")
-        values = dotenv.render_env(dialect, self.connection)
-        owned = [variable.name for variable in dotenv.dialect_variables(dialect, self.connection)]
-        text, _ = dotenv.merge_env(path.read_text(), values, owned, dotenv.header(self.shape, "eventhorizon", dialect))
-        dotenv.write_private_file(path, text)
+        dotenv.update_env_file(path, dialect, self.connection, self.shape, "eventhorizon")
         return path
 
     def fetch(self, url: str) -> bytes:
         """GET a (presigned) URL, IAM relaxed; an AWS host is routed to moto like the SDK calls are."""
-        parts = urllib.parse.urlsplit(url)
         with self.server.iam_relaxed():
-            response = urllib3.PoolManager().request(
-                "GET", f"{self.server.url}{parts.path}?{parts.query}", headers={"Host": parts.netloc},
-                retries=False)
+            response = RouteToServer(self.server.url).request("GET", url, retries=False)
         assert response.status == 200, (url, response.status, response.data[:300])
         return response.data
-
-
-def create_declared(server: MotoServer, connection: dict, policy: dict) -> tuple[str, str]:
-    """The bucket, the app's user and its policy (through a group on AWS, as AppIdentity declares it)."""
-    s3, iam = server.client("s3"), server.client("iam")
-    s3.create_bucket(Bucket=connection["bucket"])
-    user = connection["access_key_id"] if connection["backend"] == "minio" else connection["bucket"]
-    iam.create_user(UserName=user)
-    if connection["backend"] == "aws":
-        iam.create_group(GroupName=user)
-        iam.put_group_policy(GroupName=user, PolicyName="access", PolicyDocument=json.dumps(policy))
-        iam.add_user_to_group(GroupName=user, UserName=user)
-    else:
-        arn = iam.create_policy(PolicyName=f"{user}-access", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
-        iam.attach_user_policy(UserName=user, PolicyArn=arn)
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 @pytest.fixture(scope="module", params=SHAPES)
@@ -94,11 +85,15 @@ def deployment(request, shown_plans, connection_shapes, tmp_path_factory):
     plan_name, app = CONNECTION_SHAPES[shape]
     connection = dict(connection_shapes[shape])
     with MotoServer() as server:
-        key_id, secret = create_declared(server, connection, declared_policy(
-            shown_plans[plan_name], app, connection["backend"]))
+        on_aws = connection["backend"] == "aws"
+        # As each backend's identity is declared: on AWS the user is named like the bucket and gets its
+        # policy through a group; on MinIO the user's name is the access key.
+        key_id, secret = server.create_app(
+            connection["bucket"], connection["bucket"] if on_aws else connection["access_key_id"],
+            declared_policy(shown_plans[plan_name], app, connection["backend"]), through_group=on_aws)
         # The provider's real key instead of the plan's mock one; on MinIO, the server's real address.
         connection.update(access_key_id=key_id, secret_access_key=secret)
-        if connection["backend"] == "minio":
+        if not on_aws:
             connection["endpoint"] = f"http://localhost:{server.port}"
             connection["public_base_url"] = f"{connection['endpoint']}/{connection['bucket']}"
         server.enforce_iam()
@@ -187,25 +182,13 @@ def test_django_storages_saves_checks_serves_and_deletes(deployment, process_env
 
 # --- VISTA: minio-py from S3_* --------------------------------------------------------------------------
 
-class _RouteToServer(urllib3.PoolManager):
-    """What DNS does for `*.amazonaws.com` in this test: the request goes to moto, its Host header stays."""
-
-    def __init__(self, server_url: str):
-        super().__init__()
-        self.server_url = server_url
-
-    def urlopen(self, method, url, redirect=True, **kw):
-        parts = urllib.parse.urlsplit(url)
-        return super().urlopen(method, f"{self.server_url}{parts.path}?{parts.query}", redirect, **kw)
-
-
 def test_minio_py_puts_gets_and_presigns(deployment, process_env):
     from minio import Minio
 
     env = dotenv_values(deployment.env_file("s3"))
     client = Minio(env["S3_ENDPOINT"], access_key=env["S3_ACCESS_KEY"], secret_key=env["S3_SECRET_KEY"],
                    secure=env["S3_USE_SSL"] == "true", region=env["S3_REGION"],
-                   http_client=None if deployment.on_minio else _RouteToServer(deployment.server.url))
+                   http_client=None if deployment.on_minio else RouteToServer(deployment.server.url))
     key = f"{deployment.connection['area_prefixes']['private']}projects/contract.bin"
     client.put_object(env["S3_BUCKET"], key, io.BytesIO(PAYLOAD), len(PAYLOAD))
     response = client.get_object(env["S3_BUCKET"], key)

@@ -39,16 +39,7 @@ def declared(plan) -> dict:
 def server(dev_plan):
     apps = declared(dev_plan)
     with MotoServer() as moto:
-        s3, iam = moto.client("s3"), moto.client("iam")
-        keys = {}
-        for app, spec in apps.items():
-            s3.create_bucket(Bucket=spec["bucket"])
-            iam.create_user(UserName=spec["user"])
-            arn = iam.create_policy(PolicyName=f"{spec['user']}-access",
-                                    PolicyDocument=json.dumps(spec["policy"]))["Policy"]["Arn"]
-            iam.attach_user_policy(UserName=spec["user"], PolicyArn=arn)
-            key = iam.create_access_key(UserName=spec["user"])["AccessKey"]
-            keys[app] = (key["AccessKeyId"], key["SecretAccessKey"])
+        keys = {app: moto.create_app(spec["bucket"], spec["user"], spec["policy"]) for app, spec in apps.items()}
         moto.enforce_iam()
         yield moto, apps, keys
 

@@ -12,9 +12,9 @@ from components.settings import STACK_DEFAULTS
 from tests.conftest import ROOT
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "components.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=env)
 
 
 def test_plan_json_is_only_json_with_the_documented_shape():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
 import subprocess
 
@@ -10,7 +12,6 @@ import pytest
 from dotenv import dotenv_values
 
 from components.dotenv import render_env
-from components.offline import evaluate_stack
 from tests.conftest import ROOT
 from tests.unit.test_cli import run_cli
 
@@ -28,13 +29,12 @@ def mode(path) -> int:
 
 
 @pytest.fixture(scope="module")
-def plan_files(tmp_path_factory) -> dict:
+def plan_files(tmp_path_factory, prod_plan, shown_plans) -> dict:
     """Offline plans of prod as `make -s plan FORMAT=json` writes them, with and without secrets shown."""
     directory = tmp_path_factory.mktemp("plans")
-    files = {}
-    for name, show in (("shown", True), ("masked", False)):
-        files[name] = directory / f"prod-{name}.json"
-        files[name].write_text(json.dumps(evaluate_stack("prod", show_secrets=show).as_dict()))
+    files = {"shown": directory / "prod-shown.json", "masked": directory / "prod-masked.json"}
+    files["shown"].write_text(json.dumps(shown_plans["prod"].as_dict()))
+    files["masked"].write_text(json.dumps(prod_plan.as_dict()))
     return files
 
 
@@ -145,13 +145,44 @@ def test_fails_clearly_and_leaves_the_file_untouched(plan_files, tmp_path, case)
     assert out.read_text() == "KEEP=me\n" and mode(out) == 0o640
 
 
+@pytest.mark.skipif(shutil.which("pulumi") is not None,
+                    reason="the Pulumi CLI is installed here; this checks the message given without it")
 def test_fails_without_the_pulumi_cli_by_pointing_at_an_offline_file(tmp_path):
     result = run_cli("env", "--stack", "prod", "--app", "chat", "--out", str(tmp_path / ".env"))
-    if "pulumi stack output" in result.stderr and "not installed" not in result.stderr:
-        pytest.skip("the Pulumi CLI is installed here; this checks the message given without it")
     assert result.returncode == 2
     assert "the Pulumi CLI is not installed here" in result.stderr
     assert "make -s plan STACK=prod FORMAT=json SHOW_SECRETS=1 > o.json" in result.stderr
+    assert not (tmp_path / ".env").exists()
+
+
+def fake_pulumi(directory, outputs_file, exit_code: int = 0) -> dict:
+    """A `pulumi` on PATH that prints `outputs_file` as `pulumi stack output --json --show-secrets` would, and
+    logs its arguments; the environment to run the CLI with."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    script.write_text(f'#!/bin/sh\necho "$@" > "{directory}/pulumi-args"\ncat "{outputs_file}"\nexit {exit_code}\n')
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_reads_the_outputs_through_the_pulumi_cli_with_secrets_shown(plan_files, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(json.loads(plan_files["shown"].read_text())["outputs"]))
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--out", str(tmp_path / ".env"),
+                     env=fake_pulumi(tmp_path, outputs))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "pulumi-args").read_text().split() == [
+        "stack", "output", "--json", "--show-secrets", "--stack", "prod"]
+    assert dotenv_values(tmp_path / ".env")["OBJECT_STORAGE_BUCKET"] == "app-storage-prod-chat"
+
+
+def test_a_failing_pulumi_cli_is_reported_without_what_it_printed_on_stdout(plan_files, tmp_path):
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--out", str(tmp_path / ".env"),
+                     env=fake_pulumi(tmp_path, plan_files["shown"], exit_code=255))
+    assert result.returncode == 2
+    assert "--show-secrets --stack prod` failed: exit 255" in result.stderr
+    assert "mock-secret" not in result.stdout + result.stderr
     assert not (tmp_path / ".env").exists()
 
 
