@@ -58,7 +58,9 @@ def default_bucket_prefix(project: str, stack: str) -> str:
 
 def derived_bucket_name(bucket_prefix: str, app: str) -> str:
     """The bucket an app gets unless it names one: `<bucketPrefix>-<app>`."""
-    return f"{bucket_prefix}-{app}" if bucket_prefix else app
+    if not bucket_prefix:
+        raise ValueError("a derived bucket name needs a prefix; the settings gate supplies <project>-<stack>")
+    return f"{bucket_prefix}-{app}"
 
 
 def partition_for(region: str) -> str:

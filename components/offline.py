@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -61,54 +62,182 @@ def to_config_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _read_config_section(path: Path) -> dict:
+def _load_yaml_map(path: Path) -> dict:
+    """A Pulumi YAML file as a map; anything the CLI could not read is one StackFileError naming the file."""
     try:
-        document = yaml.load(path.read_text(), Loader=_NoDuplicateKeysLoader) or {}
+        document = yaml.load(path.read_text(), Loader=_NoDuplicateKeysLoader)
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
     except StackFileError as error:
         raise StackFileError(f"{path.name}: {error}") from None
-    raw = document.get("config") or {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise StackFileError(f"{path.name} cannot be read: {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path.name}: the file must be a map with a `config:` section, not a "
+                             f"{type(document).__name__}; see Pulumi.prod.yaml for the shape")
+    if _refers_to_itself(document):
+        raise StackFileError(f"{path.name}: a YAML alias refers to the value that contains it (like "
+                             "`key: &a [*a]`), which has no end; write the value out")
+    return document
+
+
+def _refers_to_itself(value: Any, enclosing: frozenset = frozenset()) -> bool:
+    """True when an alias makes `value` contain itself (PyYAML builds such a cycle; JSON cannot hold it)."""
+    if not isinstance(value, (dict, list)):
+        return False
+    if id(value) in enclosing:
+        return True
+    enclosing = enclosing | {id(value)}
+    children = value.values() if isinstance(value, dict) else value
+    return any(_refers_to_itself(child, enclosing) for child in children)
+
+
+def _read_config_section(path: Path) -> dict:
+    raw = _load_yaml_map(path).get("config") or {}
     if not isinstance(raw, dict):
         raise StackFileError(f"{path.name}: `config` must be a map of keys to values")
     return raw
 
 
-def project_config_values(root: Path = PROJECT_ROOT, project: str = "app-storage") -> dict:
-    """The values every stack inherits from `Pulumi.yaml` (its `value:` entries), as the CLI merges them.
+# --- the engine's project-config rules ------------------------------------------------------------
+# What the Pulumi CLI does with `Pulumi.yaml`'s `config:` before a program runs, reproduced so that
+# `make plan` fails where `pulumi up` would (pulumi/pulumi sdk/go/common/workspace: project.go
+# RewriteShorthandConfigValues, Project.Validate and ValidateConfigValue; config.go mergeConfig and
+# validateStackConfigValue).
 
-    Schema entries (`type`/`default`) are not values: their defaults live in the settings tables.
-    """
-    values = {}
-    for key, entry in _read_config_section(root / "Pulumi.yaml").items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(entry, dict) and "value" in entry:
-            values[full_key] = entry["value"]
-        elif not isinstance(entry, dict):
-            values[full_key] = entry
-    return values
+
+def _namespaced_by_project(project: str, key: str) -> bool:
+    return ":" not in key or key.startswith(f"{project}:")
+
+
+def _full_key(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def project_config_entries(root: Path = PROJECT_ROOT) -> tuple[str, dict[str, dict]]:
+    """`Pulumi.yaml`'s project name and config entries, shorthand values rewritten as the CLI does: a bare
+    value of a project key is its `default`, of another namespace's key its `value`. A project file the
+    CLI would refuse (Project.Validate) is a StackFileError."""
+    document = _load_yaml_map(root / "Pulumi.yaml")
+    project = str(document.get("name") or "")
+    raw = document.get("config") or {}
+    if not isinstance(raw, dict):
+        raise StackFileError("Pulumi.yaml: `config` must be a map of keys to config types")
+    entries: dict[str, dict] = {}
+    problems = []
+    for key, entry in raw.items():
+        own = _namespaced_by_project(project, key)
+        if not isinstance(entry, dict):
+            entry = {"default": entry} if own else {"value": entry}
+        entries[key] = entry
+        declared = entry.get("type")
+        if "default" in entry and "value" in entry:
+            problems.append(f"project config '{key}' cannot have both a 'default' and 'value' attribute")
+        elif own and declared == "array" and "items" not in entry:
+            problems.append(f"the configuration key '{key}' declares an array but does not specify the "
+                            "underlying type via the 'items' attribute")
+        elif own and declared and "default" in entry and not config_value_has_type(
+                entry["default"], declared, entry.get("items")):
+            problems.append(f"the default value specified for configuration key '{key}' is not of the expected "
+                            f"type '{_type_name(declared, entry.get('items'))}'")
+        elif not own and (declared or "default" in entry or "value" not in entry):
+            problems.append(f"configuration key '{key}' is not namespaced by the project: give it only a "
+                            "'value' (no type, no default)")
+    if problems:
+        raise StackFileError("Pulumi.yaml: " + "; ".join(problems) + " (the Pulumi CLI refuses this project file)")
+    return project, entries
+
+
+def config_value_has_type(value: Any, declared: str, items: Optional[dict] = None) -> bool:
+    """The CLI's ValidateConfigValue: stack scalars arrive as text, so "true"/"false" pass as booleans and
+    decimal text as integers."""
+    if declared == "string":
+        return isinstance(value, str)
+    if declared == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+            return True
+        return isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value) is not None
+    if declared == "boolean":
+        return isinstance(value, bool) or value in ("true", "false")
+    if declared == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, list) or not items:
+        return False
+    return all(config_value_has_type(item, items.get("type", ""), items.get("items")) for item in value)
+
+
+def _type_name(declared: str, items: Optional[dict]) -> str:
+    return f"array<{_type_name(items.get('type', ''), items.get('items'))}>" if items else declared
+
+
+def _as_engine_sees_it(value: Any) -> Any:
+    """A stack file's value as the CLI validates it: structures stay structures, scalars become text."""
+    return value if isinstance(value, (dict, list)) else to_config_text(value)
+
+
+def apply_project_config(stack: str, project: str, entries: dict[str, dict], stack_values: dict,
+                         secret_keys: list) -> dict:
+    """The config `stack` runs with: its own values, then each project key's `value` or `default` where the
+    stack sets none. A project key with neither and no stack value, or a stack value of another type than
+    the project declares, stops the run as `pulumi up` would, naming every such key at once."""
+    merged = dict(stack_values)
+    missing = []
+    for key, entry in sorted(entries.items()):
+        full_key = _full_key(project, key)
+        if full_key in stack_values:
+            continue
+        if "value" in entry or "default" in entry:
+            merged[full_key] = entry["value"] if "value" in entry else entry["default"]
+        elif _namespaced_by_project(project, key):
+            missing.append(key)
+    if missing:
+        names = ", ".join(f"'{key}'" for key in missing)
+        raise StackFileError(
+            f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} {names}: "
+            f"`pulumi up` stops here too. Set {'them' if len(missing) > 1 else 'it'} in Pulumi.{stack}.yaml "
+            f"(`pulumi config set {missing[0]} <value> -s {stack}`), or give Pulumi.yaml a default.")
+    mismatched = []
+    for key, entry in sorted(entries.items()):
+        full_key = _full_key(project, key)
+        if not entry.get("type") or full_key in secret_keys or full_key not in merged:
+            continue
+        if not config_value_has_type(_as_engine_sees_it(merged[full_key]), entry["type"], entry.get("items")):
+            mismatched.append(f"Stack '{stack}' with configuration key '{key}' must be of type "
+                              f"'{_type_name(entry['type'], entry.get('items'))}' (got {merged[full_key]!r})")
+    if mismatched:
+        raise StackFileError("; ".join(mismatched) + ": `pulumi up` stops here too. Fix the value in "
+                             f"Pulumi.{stack}.yaml to the type Pulumi.yaml declares.")
+    return merged
 
 
 def stack_config_values(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
                         path: Optional[Path] = None) -> tuple[dict, list]:
     """The config values `stack` runs with, before they become text: (values, secret keys).
 
-    Project-level values from `Pulumi.yaml` first, then `Pulumi.<stack>.yaml` (or the file `path` names)
-    over them, key by key, as the Pulumi CLI merges them.
+    `Pulumi.<stack>.yaml` (or the file `path` names), then `Pulumi.yaml`'s values and defaults for the keys
+    it leaves out, with the CLI's project-config rules applied (`apply_project_config`).
     """
     path = path or root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack file {path.name}; known stacks: {', '.join(known) or 'none'}")
-    merged = project_config_values(root, project)
+    if not path.is_file():
+        raise StackFileError(f"{path}: not a file; name a stack file like Pulumi.{stack}.yaml")
+    project_name, entries = project_config_entries(root)
+    project = project_name or project
+    values = {}
     secret_keys = []
     for key, value in _read_config_section(path).items():
-        full_key = key if ":" in key else f"{project}:{key}"
+        full_key = _full_key(project, str(key))
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.append(full_key)
             value = MASK  # ciphertext needs the stack's secrets provider; offline it stays masked
-        merged[full_key] = value
-    return merged, secret_keys
+        values[full_key] = value
+    return apply_project_config(stack, project, entries, values, secret_keys), secret_keys
 
 
 def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",

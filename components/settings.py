@@ -48,7 +48,7 @@ STACK_DEFAULTS: dict[str, Any] = {
     "abortIncompleteMultipartUploadDays": 7,
     "protectData": True,
     "forceDestroy": False,
-    "bucketPrefix": None,
+    "bucketPrefix": "",  # empty: `<project>-<stack>`, derived in the gate
     "minioKmsKeyId": "",
     "replication": None,
     "cdn": None,
@@ -623,9 +623,9 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     if backend == "minio":
         _refuse_aws_only_features(p, path, data)
 
-    bucket_prefix = _read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
-    if bucket_prefix is None:
-        bucket_prefix = naming.default_bucket_prefix(project, stack)
+    # Empty (Pulumi.yaml's default) means derived: a bare app name would be a bucket name nobody chose.
+    bucket_prefix = (_read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
+                     or naming.default_bucket_prefix(project, stack))
 
     apps_path = _key(path, "apps")
     raw_apps = data.get("apps")
