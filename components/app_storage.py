@@ -170,8 +170,6 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         user_name=app.bucket_name,
         bucket_arn=naming.minio_bucket_arn(app.bucket_name),
         prefixes=tuple(app.area_prefixes.values()),
-        force_destroy=stack.force_destroy,
-        tags=resource_tags(app, stack),
     ), child)
     # MinIO serves public areas itself, path-style under the bucket.
     delivery = {"public_base_url": f"{stack.minio.url}/{app.bucket_name}"} if public_prefixes and stack.minio else {}

@@ -655,6 +655,12 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
                       "'-replica').")
         cdn = _read_cdn(p, warnings, path, data, apps)
         _check_public_delivery(p, warnings, path, apps, cdn, public_without_cdn, kms_key_arn)
+    else:
+        if not _asks_for(data.get("cdn")):
+            _read_cdn(p, warnings, path, data, apps)  # a switched-off block is still checked, never ignored
+        if public_without_cdn:
+            warnings.append(f"{_key(path, 'publicWithoutCdn')} has no effect on minio: MinIO serves the public areas "
+                            "itself, anonymously, from their prefixes. Remove it from this stack.")
 
     settings = StackSettings(
         project=project,
@@ -680,6 +686,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     )
     if backend == "minio":
         warnings.extend(minio_skipped_features(settings))
+    warnings.extend(_cache_control_nothing_applies(settings))
     if p.messages:
         raise SettingsError(p.messages)
     return replace(settings, warnings=tuple(warnings))
@@ -783,8 +790,7 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
         return None
     raw = raw or {}
     _check_known(p, key, raw, CDN_DEFAULTS)
-    if not _read_bool(p, key, raw, "enabled", CDN_DEFAULTS):
-        return None
+    enabled = _read_bool(p, key, raw, "enabled", CDN_DEFAULTS)
     public_apps = {app.name for app in apps if any(area.is_public for area in app.areas)}
     domains = {}
     for app_name, domain in _read_map(p, key, raw, "domains", CDN_DEFAULTS).items():
@@ -801,7 +807,7 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
         "CloudFront takes certificates only from us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>.")
     hosted_zone_id = _read_matching(p, key, raw, "hostedZoneId", CDN_DEFAULTS, _HOSTED_ZONE_ID,
                                     "is not a Route53 hosted zone id", "Use the zone's id, like Z0123456789ABCDEFGHIJ.")
-    if domains and not (certificate_arn or hosted_zone_id):
+    if enabled and domains and not (certificate_arn or hosted_zone_id):
         p.add(_key(key, "domains"), domains, "need a certificate",
               f"Set {_key(key, 'certificateArn')} (an ACM certificate in us-east-1 covering them), or "
               f"{_key(key, 'hostedZoneId')} to create and DNS-validate one.")
@@ -812,11 +818,13 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
     web_acl_arn = _read_matching(p, key, raw, "webAclArn", CDN_DEFAULTS, _WAF_WEB_ACL_ARN,
                                  "is not a CloudFront-scope WAFv2 web ACL ARN",
                                  "Use arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>.")
+    price_class = _read_str(p, key, raw, "priceClass", CDN_DEFAULTS, PRICE_CLASSES)
+    if not enabled:
+        return None  # read in full all the same: a typo in a switched-off block fails now, not when switched on
     if not public_apps:
         warnings.append(f"{key} is enabled but no app has a public area, so no distribution is declared.")
-    return CdnSettings(price_class=_read_str(p, key, raw, "priceClass", CDN_DEFAULTS, PRICE_CLASSES),
-                       domains=domains, certificate_arn=certificate_arn, hosted_zone_id=hosted_zone_id,
-                       log_bucket=log_bucket, web_acl_arn=web_acl_arn)
+    return CdnSettings(price_class=price_class, domains=domains, certificate_arn=certificate_arn,
+                       hosted_zone_id=hosted_zone_id, log_bucket=log_bucket, web_acl_arn=web_acl_arn)
 
 
 def _check_public_delivery(p: _Problems, warnings: list[str], path: str, apps: list[AppSettings],
@@ -844,6 +852,20 @@ def _check_public_delivery(p: _Problems, warnings: list[str], path: str, apps: l
                         "cloudfront.amazonaws.com, conditioned on each distribution's ARN).")
 
 
+def _cache_control_nothing_applies(settings: StackSettings) -> list[str]:
+    """`cacheControl` is sent by the CDN for the public areas it serves; elsewhere (MinIO, S3 without a CDN,
+    private areas read through presigned URLs) only the object's own Cache-Control reaches a browser."""
+    served_by_cdn = settings.backend == "aws" and settings.cdn is not None
+    unapplied = [f"{app.name}.{area.name}" for app in settings.apps for area in app.areas
+                 if area.cache_control and not (area.is_public and served_by_cdn)]
+    if not unapplied:
+        return []
+    return [f"cacheControl of areas {', '.join(unapplied)} is not applied by anything on this stack (no CDN "
+            "serves them): set Cache-Control on each object when the app uploads it (django-storages: "
+            "AWS_S3_OBJECT_PARAMETERS = {'CacheControl': ...}; boto3: ExtraArgs={'CacheControl': ...}; minio-py: "
+            "metadata={'Cache-Control': ...})."]
+
+
 def _skipped(feature: str, apps: list[str], why: str) -> Optional[str]:
     if not apps:
         return None
@@ -862,8 +884,8 @@ def minio_skipped_features(settings: StackSettings) -> list[str]:
                  "pulumi-minio 0.17 cannot declare transitions; expiry rules are kept."),
         _skipped("aborting incomplete multipart uploads", every_app,
                  "pulumi-minio 0.17 cannot declare the rule; MinIO removes stale uploads itself."),
-        _skipped("bucket tags", every_app if settings.tags else [],
-                 "pulumi-minio 0.17 buckets take no tags; the app users carry them."),
+        _skipped("tags", every_app if settings.tags else [],
+                 "pulumi-minio 0.17 buckets take no tags, and its users never send theirs to MinIO."),
     ]
     if settings.minio is not None and not settings.minio.kms_key_id:
         notes.append(_skipped("default encryption", every_app,

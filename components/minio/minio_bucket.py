@@ -2,8 +2,8 @@
 
 Defaults (each is behaviour, not just a value):
 - ACL `private`; the only anonymous access is the public-read policy below.
-- Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90) by the
-  ILM policy.
+- Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90) and
+  expired delete markers removed by the ILM policy.
 - ILM policy: the app's expiry rules plus noncurrent-version expiry. Tier transitions and the
   abort-multipart rule cannot be declared here; the settings gate warns about them by name.
 - Default encryption only with a key of MinIO's KMS (`kms_key_id`); MinIO has no SSE without one.
@@ -51,24 +51,26 @@ class MinioBucketArgs:
     """Let a destroy delete all objects. Default: false."""
 
 
+# terraform-provider-minio v1.20.1 (bridged by pulumi-minio 0.17.1) computes a rule's `status` and refuses
+# it as an input (settable only from v3, aminueza/terraform-provider-minio#609): every rule is Enabled.
+# Its `expiration` takes a duration ("7d"), a date, or this word, which removes expired delete markers.
+EXPIRE_DELETE_MARKERS = "DeleteMarker"
+
+
 def ilm_rule_inputs(args: MinioBucketArgs) -> list[dict]:
-    """The ILM rules: the app's expiries (ids as on AWS), then noncurrent-version expiry."""
+    """The ILM rules: the app's expiries (ids as on AWS), then noncurrent-version and delete-marker expiry."""
     rules = []
     for index, rule in enumerate(args.lifecycle):
         if rule.expire_days is None:
             continue  # a transitions-only rule: nothing MinIO can declare (the gate has warned)
-        entry = {
-            "id": naming.lifecycle_rule_id(index + 1, rule.prefix),
-            "status": "Enabled",
-            "expiration": f"{rule.expire_days}d",
-        }
+        entry = {"id": naming.lifecycle_rule_id(index + 1, rule.prefix), "expiration": f"{rule.expire_days}d"}
         if rule.prefix:
             entry["filter"] = rule.prefix
         rules.append(entry)
     if args.versioning:
         rules.append({
             "id": naming.NONCURRENT_RULE_ID,
-            "status": "Enabled",
+            "expiration": EXPIRE_DELETE_MARKERS,
             "noncurrent_version_expiration_days": args.noncurrent_version_expiration_days,
         })
     return rules

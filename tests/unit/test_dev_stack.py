@@ -76,10 +76,50 @@ def test_connections_point_at_local_minio_path_style_without_tls(dev_plan):
         assert connection["public_base_url"] == expected_base
 
 
+# terraform-provider-minio v1.20.1 (bridged by pulumi-minio 0.17.1): the fields each resource type we declare
+# marks `Computed: true` without Optional/Required (minio/resource_minio_*.go at tag v1.20.1). A value for
+# one of them is refused by the provider.
+MINIO_COMPUTED_ONLY_INPUTS = {
+    "minio:index/s3Bucket:S3Bucket": {"arn", "bucketDomainName"},
+    "minio:index/iamUser:IamUser": {"status"},
+}
+MINIO_COMPUTED_ONLY_NESTED = {"minio:index/ilmPolicy:IlmPolicy": ("rules", {"status"})}
+
+
+def test_no_dev_resource_sets_a_field_the_minio_provider_computes(dev_plan):
+    """terraform-provider-minio v1.20.1 schemas: S3Bucket arn/bucket_domain_name, IamUser status and
+    IlmPolicy rule.status are computed-only (settable from v3 on, aminueza/terraform-provider-minio#609)."""
+    checked = 0
+    for resource in dev_plan.resources:
+        assert not MINIO_COMPUTED_ONLY_INPUTS.get(resource.type, set()) & set(resource.inputs), resource.name
+        if resource.type in MINIO_COMPUTED_ONLY_NESTED:
+            field, computed = MINIO_COMPUTED_ONLY_NESTED[resource.type]
+            for item in resource.inputs[field]:
+                assert not computed & set(item), resource.name
+                checked += 1
+    assert checked >= 3
+
+
+def test_no_minio_user_has_force_destroy(dev_plan):
+    """aminueza/terraform-provider-minio#582: force_destroy deletes the user on every update in v1.20.1."""
+    users = dev_plan.of_type("minio:index/iamUser:IamUser")
+    assert len(users) == len(APPS) and all("forceDestroy" not in user.inputs for user in users)
+
+
+def test_versioned_dev_buckets_expire_delete_markers(dev_plan):
+    for policy in dev_plan.of_type("minio:index/ilmPolicy:IlmPolicy"):
+        [rule] = [r for r in policy.inputs["rules"] if r["id"] == "expire-noncurrent-versions"]
+        assert rule["expiration"] == "DeleteMarker"
+
+
 def test_warnings_name_each_skipped_feature_and_its_apps(dev_plan):
-    by_feature = {w.split(" skipped on minio for ")[0]: w for w in dev_plan.warnings}
+    skipped = [w for w in dev_plan.warnings if " skipped on minio for " in w]
+    by_feature = {w.split(" skipped on minio for ")[0]: w for w in skipped}
     assert set(by_feature) == {"CORS rules", "lifecycle tier transitions",
                                "aborting incomplete multipart uploads", "default encryption"}
+    [cache_control] = [w for w in dev_plan.warnings if w not in skipped]
+    assert cache_control.startswith("cacheControl of areas eventhorizon.media, eventhorizon.static is not applied")
+    assert "AWS_S3_OBJECT_PARAMETERS" in cache_control
     assert "app eventhorizon:" in by_feature["CORS rules"]
     assert "apps eventhorizon, vista, chat:" in by_feature["lifecycle tier transitions"]
 

@@ -62,16 +62,23 @@ def test_ilm_keeps_expiries_and_noncurrent_expiry_and_leaves_out_transitions_onl
         LifecycleRule(prefix="", transitions=(), expire_days=400),
     ))
     assert ilm_rule_inputs(args) == [
-        {"id": "1-uploads-temp", "status": "Enabled", "expiration": "7d", "filter": "uploads/temp/"},
-        {"id": "3-whole-bucket", "status": "Enabled", "expiration": "400d"},
-        {"id": naming.NONCURRENT_RULE_ID, "status": "Enabled", "noncurrent_version_expiration_days": 30},
+        {"id": "1-uploads-temp", "expiration": "7d", "filter": "uploads/temp/"},
+        {"id": "3-whole-bucket", "expiration": "400d"},
+        {"id": naming.NONCURRENT_RULE_ID, "expiration": "DeleteMarker", "noncurrent_version_expiration_days": 30},
     ]
+
+
+def test_ilm_rules_never_set_the_status_the_provider_computes():
+    """terraform-provider-minio v1.20.1 (pulumi-minio 0.17.1), minio/resource_minio_ilm_policy.go: the rule's
+    `status` is `Computed: true` only, so a value for it is refused; the provider enables every rule itself."""
+    args = MinioBucketArgs(bucket_name="b", lifecycle=(LifecycleRule(prefix="", transitions=(), expire_days=9),))
+    assert all("status" not in rule for rule in ilm_rule_inputs(args))
 
 
 def test_ilm_policy_waits_for_versioning():
     by_kind, _ = declare()
     lifecycle = by_kind["IlmPolicy"]
-    assert lifecycle.inputs["rules"] == [{"id": naming.NONCURRENT_RULE_ID, "status": "Enabled",
+    assert lifecycle.inputs["rules"] == [{"id": naming.NONCURRENT_RULE_ID, "expiration": "DeleteMarker",
                                           "noncurrentVersionExpirationDays": 90}]
     assert by_kind["S3BucketVersioning"].urn in lifecycle.options["dependsOn"]
 

@@ -488,3 +488,30 @@ def test_fails_domain_for_an_app_without_public_areas_and_unknown_price_class():
         "domains": {"nobody": "x.example.com"}}})))
     assert any(p.startswith("app-storage:cdn.domains.nobody: names an app without public areas") for p in problems)
     assert any(p.startswith("app-storage:cdn.priceClass: is not one of PriceClass_100") for p in problems)
+
+
+def test_fails_a_switched_off_cdn_with_an_unknown_price_class_on_either_backend():
+    """A disabled block is read in full: its typo fails now, not on the day it is switched on."""
+    bogus = {"enabled": False, "priceClass": "bogus"}
+    def no_cdn_needed(values):
+        values["app-storage:cdn"] = bogus
+        values["app-storage:publicWithoutCdn"] = True
+    assert only_problem(mutated(no_cdn_needed)).startswith("app-storage:cdn.priceClass: is not one of")
+    message = only_problem(on_minio(lambda v: v.update({"app-storage:cdn": bogus})))
+    assert message.startswith("app-storage:cdn.priceClass: is not one of")
+
+
+def test_public_without_cdn_on_minio_is_reported_not_dropped():
+    settings = settings_for(on_minio(lambda v: v.update({"app-storage:publicWithoutCdn": True})))
+    assert any(w.startswith("app-storage:publicWithoutCdn has no effect on minio") for w in settings.warnings)
+
+
+def test_cache_control_that_nothing_applies_is_reported_with_the_apps_own_fix():
+    def cache_without_cdn(values):
+        values.pop("app-storage:cdn")
+        values["app-storage:publicWithoutCdn"] = True
+        shop(values)["areas"]["media"]["cacheControl"] = "max-age=60"
+    [warning] = [w for w in settings_for(mutated(cache_without_cdn)).warnings if w.startswith("cacheControl")]
+    assert "areas shop.media" in warning and "Cache-Control on each object" in warning
+    with_cdn = mutated(lambda v: shop(v)["areas"]["media"].update(cacheControl="max-age=60"))
+    assert not any(w.startswith("cacheControl") for w in settings_for(with_cdn).warnings)
