@@ -139,7 +139,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             tags=tags,
         ), child)
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
-        user_name=app.bucket_name,
+        user_name=naming.iam_user_name(app.bucket_name),
+        group_name=naming.iam_group_name(app.bucket_name),
         bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
         prefixes=tuple(app.area_prefixes.values()),
         kms_key_arn=storage.kms_key_arn,
@@ -167,7 +168,8 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         force_destroy=stack.force_destroy,
     ), child)
     identity = MinioIdentity(f"{name}-identity", MinioIdentityArgs(
-        user_name=app.bucket_name,
+        user_name=naming.minio_user_name(app.bucket_name),
+        policy_name=naming.minio_policy_name(app.bucket_name),
         bucket_arn=naming.minio_bucket_arn(app.bucket_name),
         prefixes=tuple(app.area_prefixes.values()),
     ), child)

@@ -1,11 +1,17 @@
-"""Naming rules: what a name may look like, and how resource names are derived.
+"""Naming rules: what a name may look like, and how every physical resource name is derived.
 
-Pure functions only, so the settings gate and the components agree on every name.
+Pure functions only, so the settings gate and the components agree on every name. Each derived name sits
+beside the rule of its resource type (`NameRule`: charset and length, with the source of the rule), and is
+valid by construction for any valid bucket name: characters a type refuses become '-', and a name over
+its type's limit keeps its start and gets a stable hash (`shortened`). A name that already fits is used
+as it is, so no existing name changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 
 BUCKET_NAME_MIN = 3
 BUCKET_NAME_MAX = 63
@@ -76,9 +82,148 @@ def bucket_arn(bucket: str, region: str) -> str:
     return f"arn:{partition_for(region)}:s3:::{bucket}"
 
 
+@dataclass(frozen=True)
+class NameRule:
+    """What one resource type accepts as a name; `source` is where the rule is stated."""
+    resource: str
+    pattern: re.Pattern
+    max_length: int
+    source: str
+    min_length: int = 1
+    reserved_prefix: str = ""
+
+    def problems(self, name: str) -> list[str]:
+        found = []
+        if not self.min_length <= len(name) <= self.max_length:
+            found.append(f"{self.resource} names are {self.min_length} to {self.max_length} characters; "
+                         f"{name!r} has {len(name)}")
+        if not self.pattern.fullmatch(name):
+            found.append(f"{self.resource} names must match {self.pattern.pattern}; {name!r} does not")
+        if self.reserved_prefix and name.startswith(self.reserved_prefix):
+            found.append(f"{self.resource} names must not start with {self.reserved_prefix!r}")
+        return found
+
+
+class _S3BucketRule(NameRule):
+    def problems(self, name: str) -> list[str]:
+        return [f"S3 bucket {name!r} {problem}" for problem in bucket_name_problems(name)]
+
+
+S3_BUCKET = _S3BucketRule("S3 bucket", _BUCKET_CHARS, BUCKET_NAME_MAX,
+                          "AWS S3 User Guide, general purpose bucket naming rules", BUCKET_NAME_MIN)
+IAM_USER = NameRule("IAM user", re.compile(r"[\w+=,.@-]+"), 64, "AWS IAM API reference, CreateUser UserName")
+IAM_GROUP = NameRule("IAM group", re.compile(r"[\w+=,.@-]+"), 128, "AWS IAM API reference, CreateGroup GroupName")
+IAM_ROLE = NameRule("IAM role", re.compile(r"[\w+=,.@-]+"), 64, "AWS IAM API reference, CreateRole RoleName")
+KMS_ALIAS = NameRule("KMS alias", re.compile(r"alias/[a-zA-Z0-9/_-]+"), 256,
+                     "AWS KMS API reference, CreateAlias AliasName", reserved_prefix="alias/aws/")
+CLOUDFRONT_FUNCTION = NameRule("CloudFront Function", re.compile(r"[a-zA-Z0-9_-]+"), 64,
+                               "Amazon CloudFront API reference, CreateFunction Name")
+# CloudFront states these two limits in its console and quotas rather than its API reference; the
+# Function's charset and 64 characters are the strictest of the three, so all three follow them.
+CLOUDFRONT_RESPONSE_HEADERS_POLICY = NameRule("CloudFront response headers policy", re.compile(r"[a-zA-Z0-9_-]+"),
+                                              64, "Amazon CloudFront Developer Guide, quotas (policy names)")
+CLOUDFRONT_ORIGIN_ACCESS_CONTROL = NameRule("CloudFront origin access control", re.compile(r"[a-zA-Z0-9_-]+"), 64,
+                                            "Amazon CloudFront API reference, OriginAccessControlConfig Name")
+MINIO_USER = NameRule("MinIO user", re.compile(r"[0-9A-Za-z=,.@\-_+]+"), 64,
+                      "terraform-provider-minio v1.20.1 minio/resource_minio_iam_user.go StaticUserNamePattern; "
+                      "MinIO access keys are at least 3 characters", min_length=3)
+MINIO_POLICY = NameRule("MinIO policy", re.compile(r"[\w+=,.@:-]*"), 96,
+                        "terraform-provider-minio v1.20.1 minio/resource_minio_iam_policy.go validateIAMNamePolicy")
+
+
+def stable_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def shortened(base: str, suffix: str, max_length: int) -> str:
+    """`base + suffix` if it fits; else as much of `base` as fits, a hash of the whole `base`, and `suffix`.
+    The hash keeps two long names that share a start apart."""
+    if len(base) + len(suffix) <= max_length:
+        return base + suffix
+    digest = stable_hash(base)
+    keep = max_length - len(suffix) - len(digest) - 1
+    return f"{base[:keep].rstrip('.-_')}-{digest}{suffix}"
+
+
+def _dashed(name: str, allowed: str) -> str:
+    """Every character outside `allowed` (a regex class body) as '-', plus a hash of `name` when that changed
+    anything, so that `a.b` and `a-b` (two valid buckets) keep apart."""
+    dashed = re.sub(f"[^{allowed}]", "-", name)
+    return dashed if dashed == name else f"{dashed}-{stable_hash(name)}"
+
+
 def replica_bucket_name(bucket: str) -> str:
-    """The disaster-recovery copy of `bucket`, in the replica region."""
-    return f"{bucket}-replica"
+    """The disaster-recovery copy of `bucket`, in the replica region: `<bucket>-replica`."""
+    return shortened(bucket, "-replica", S3_BUCKET.max_length)
+
+
+def iam_user_name(bucket: str) -> str:
+    """The app's IAM user is named like its bucket (63 characters fit IAM's 64)."""
+    return bucket
+
+
+def iam_group_name(bucket: str) -> str:
+    return shortened(bucket, "-access", IAM_GROUP.max_length)
+
+
+def replication_role_name(bucket: str) -> str:
+    return shortened(bucket, "-replication", IAM_ROLE.max_length)
+
+
+def kms_alias_name(bucket: str) -> str:
+    """`alias/<bucket>`, dots as dashes (aliases take none)."""
+    return "alias/" + _dashed(bucket, "a-zA-Z0-9/_-")
+
+
+def cloudfront_name(bucket: str, suffix: str = "") -> str:
+    """A CloudFront Function, policy or origin access control name for `bucket`: dots as dashes, 64 at most."""
+    return shortened(_dashed(bucket, "a-zA-Z0-9_-"), suffix, CLOUDFRONT_FUNCTION.max_length)
+
+
+def cdn_origin_access_control_name(bucket: str) -> str:
+    return cloudfront_name(bucket)
+
+
+def cdn_security_headers_policy_name(bucket: str) -> str:
+    return cloudfront_name(bucket, "-security-headers")
+
+
+def cdn_cache_headers_policy_name(bucket: str, cache_control: str) -> str:
+    """One response headers policy per distinct Cache-Control value of an app's public areas."""
+    return cloudfront_name(bucket, f"-cache-{stable_hash(cache_control)}")
+
+
+def cdn_deny_function_name(bucket: str) -> str:
+    return cloudfront_name(bucket, "-deny")
+
+
+def minio_user_name(bucket: str) -> str:
+    """The app's MinIO user (its access key) is named like its bucket."""
+    return bucket
+
+
+def minio_policy_name(bucket: str) -> str:
+    return shortened(bucket, "-access", MINIO_POLICY.max_length)
+
+
+def derived_names(bucket: str, backend: str) -> list[tuple[str, NameRule]]:
+    """Every physical name the stack derives from an app's `bucket` on `backend`, with the rule it must meet."""
+    if backend == "minio":
+        return [(minio_user_name(bucket), MINIO_USER), (minio_policy_name(bucket), MINIO_POLICY)]
+    replica = replica_bucket_name(bucket)
+    return [
+        (replica, S3_BUCKET),
+        (iam_user_name(bucket), IAM_USER),
+        (iam_group_name(bucket), IAM_GROUP),
+        (replication_role_name(bucket), IAM_ROLE),
+        (kms_alias_name(bucket), KMS_ALIAS),
+        (kms_alias_name(replica), KMS_ALIAS),
+        (cdn_origin_access_control_name(bucket), CLOUDFRONT_ORIGIN_ACCESS_CONTROL),
+        (cdn_security_headers_policy_name(bucket), CLOUDFRONT_RESPONSE_HEADERS_POLICY),
+        (cdn_cache_headers_policy_name(bucket, "public, max-age=31536000, immutable"),
+         CLOUDFRONT_RESPONSE_HEADERS_POLICY),
+        (cdn_deny_function_name(bucket), CLOUDFRONT_FUNCTION),
+    ]
 
 
 def bucket_regional_domain(bucket: str, region: str) -> str:

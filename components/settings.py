@@ -647,12 +647,6 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     versioning = _read_bool(p, path, data, "versioning", STACK_DEFAULTS)
     if backend == "aws":
         replication = _read_replication(p, path, data, str(region or ""), versioning)
-        for app in apps if replication else []:
-            replica = naming.replica_bucket_name(app.bucket_name)
-            if naming.bucket_name_problems(replica):
-                p.add(_key(apps_path, app.name), replica, "gets a replica bucket name S3 refuses",
-                      f"Shorten {_key(path, 'bucketPrefix')} or set a shorter bucketName (the replica adds "
-                      "'-replica').")
         cdn = _read_cdn(p, warnings, path, data, apps)
         _check_public_delivery(p, warnings, path, apps, cdn, public_without_cdn, kms_key_arn)
     else:

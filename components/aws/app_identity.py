@@ -25,7 +25,9 @@ IAM_PATH = "/app-storage/"
 @dataclass(frozen=True)
 class AppIdentityArgs:
     user_name: str
-    """The IAM user's name; the group is `<user_name>-access`."""
+    """The IAM user's name (`naming.iam_user_name`)."""
+    group_name: str
+    """The group that holds the permissions (`naming.iam_group_name`)."""
     bucket_arn: str
     """The one bucket the identity may use."""
     prefixes: tuple[str, ...]
@@ -47,7 +49,7 @@ class AppIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        group = aws.iam.Group(f"{name}-group", name=f"{args.user_name}-access", path=IAM_PATH, opts=child)
+        group = aws.iam.Group(f"{name}-group", name=args.group_name, path=IAM_PATH, opts=child)
         policy = pulumi.Output.from_input(args.kms_key_arn).apply(
             lambda key_arn: json.dumps(documents.app_access_policy(args.bucket_arn, args.prefixes, key_arn)))
         aws.iam.GroupPolicy(f"{name}-group-policy", group=group.name, policy=policy, opts=child)

@@ -84,7 +84,7 @@ class Replication(pulumi.ComponentResource):
 
         source_arn = naming.bucket_arn(args.source_bucket_name, args.source_region)
         replica_arn = naming.bucket_arn(args.replica.bucket_name, args.replica.region)
-        role = aws.iam.Role(f"{name}-role", name=f"{args.source_bucket_name}-replication", path=IAM_PATH,
+        role = aws.iam.Role(f"{name}-role", name=naming.replication_role_name(args.source_bucket_name), path=IAM_PATH,
                             assume_role_policy=json.dumps(documents.service_trust_policy(documents.S3_SERVICE)),
                             tags=dict(args.tags), opts=child)
         keys = pulumi.Output.all(pulumi.Output.from_input(args.source_kms_key_arn), replica.kms_key_arn)

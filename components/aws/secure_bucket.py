@@ -192,6 +192,6 @@ class SecureBucket(pulumi.ComponentResource):
         key = aws.kms.Key(f"{name}-key", description=f"Default encryption of s3://{args.bucket_name}",
                           enable_key_rotation=True, deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
                           policy=key_policy, tags=tags, opts=data)
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.bucket_name}", target_key_id=key.key_id,
+        aws.kms.Alias(f"{name}-key-alias", name=naming.kms_alias_name(args.bucket_name), target_key_id=key.key_id,
                       opts=pulumi.ResourceOptions(parent=self))
         return key.arn

@@ -30,7 +30,9 @@ from components import documents
 @dataclass(frozen=True)
 class MinioIdentityArgs:
     user_name: str
-    """The MinIO user, which is also the access key; its policy is `<user_name>-access`."""
+    """The MinIO user, which is also the access key (`naming.minio_user_name`)."""
+    policy_name: str
+    """The policy attached to the user (`naming.minio_policy_name`)."""
     bucket_arn: str
     """The one bucket the identity may use."""
     prefixes: tuple[str, ...]
@@ -51,7 +53,7 @@ class MinioIdentity(pulumi.ComponentResource):
         super().__init__("app-storage:index:MinioIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        policy = minio.IamPolicy(f"{name}-policy", name=f"{args.user_name}-access",
+        policy = minio.IamPolicy(f"{name}-policy", name=args.policy_name,
                                  policy=json.dumps(identity_policy_document(args)), opts=child)
         user = minio.IamUser(f"{name}-user", name=args.user_name, opts=child)
         minio.IamUserPolicyAttachment(f"{name}-policy-attachment", user_name=user.name, policy_name=policy.name,
