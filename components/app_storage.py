@@ -98,6 +98,9 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             bucket_name=app.bucket_name,
             region=stack.region,
             public_prefixes=public_prefixes,
+            cache_control={area.prefix: area.cache_control for area in app.areas
+                           if area.is_public and area.cache_control},
+            forward_cors=bool(app.cors),
             price_class=stack.cdn.price_class,
             domain=stack.cdn.domains.get(app.name),
             certificate_arn=stack.cdn.certificate_arn,

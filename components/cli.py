@@ -65,7 +65,8 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": lambda i: (
         f"{i.get('signingProtocol')} {i.get('signingBehavior')}"),
     "aws:cloudfront/function:Function": lambda i: i.get("comment", ""),
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": lambda i: "HSTS, nosniff",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": lambda i: ", ".join(["HSTS, nosniff", *(
+        f"{h['header']}: {h['value']}" for h in i.get("customHeadersConfig", {}).get("items", []))]),
     "minio:index/s3Bucket:S3Bucket": lambda i: f"bucket={i.get('bucket')} acl={i.get('acl')} "
                                                f"forceDestroy={i.get('forceDestroy')}",
     "minio:index/s3BucketVersioning:S3BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get("status", ""),

@@ -283,13 +283,12 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "us-east-1"):
         self.region = region
-        self.provider_regions: dict[str, str] = {}  # "<urn>::<id>" of an explicit aws provider -> its region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
         token = args.typ
         state = dict(inputs)
-        region = self.provider_regions.get(args.provider or "", self.region)
+        region = inputs.get("region") or self.region  # pulumi-aws 7: a resource may name its own region
         resource_id = inputs.get("bucket") if token in BUCKET_TYPES else None
         resource_id = resource_id or inputs.get("name") or f"{args.name}-{_mock_id(args.name)}"
         if token in BUCKET_TYPES:
@@ -391,9 +390,6 @@ class RecordingMonitor(MockMonitor):
         self._remember_thread_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
-            if request.type == "pulumi:providers:aws" and isinstance(self.mocks, PlanMocks):
-                # Resources name their provider as "<urn>::<id>"; ARNs they get carry its region.
-                self.mocks.provider_regions[f"{response.urn}::{response.id}"] = inputs.get("region", "")
             self.recorded.append(RecordedResource(
                 urn=response.urn,
                 type=request.type,

@@ -5,6 +5,12 @@ Defaults (behaviour):
   private: its policy lets only this distribution read, and only the public prefixes (see SecureBucket).
 - One cache behaviour per public area prefix: GET/HEAD, the managed CachingOptimized cache policy,
   compression, a response headers policy with HSTS and `nosniff`, viewers redirected to HTTPS.
+- An area's `cacheControl` is sent to browsers by its behaviour: one response headers policy per distinct
+  value (the security headers plus `Cache-Control`). An object's own Cache-Control (set at upload) wins:
+  the policy adds the header only where the object has none (`override: false`).
+- With CORS rules on the bucket, the behaviours forward the request's `Origin` and preflight headers to S3
+  (AWS's managed origin request policy CORS-S3Origin) and allow OPTIONS, so S3's CORS answers reach the
+  browser; preflights are not cached.
 - The default behaviour serves nothing: a CloudFront Function answers 403 to every path outside the
   public prefixes, so private areas are never reachable through the CDN.
 - HTTP/2 and HTTP/3, IPv6, the configured price class.
@@ -29,9 +35,18 @@ CACHING_OPTIMIZED_CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
 MINIMUM_TLS_VERSION = "TLSv1.2_2021"
 CACHED_METHODS = ["GET", "HEAD"]
+CORS_ALLOWED_METHODS = ["GET", "HEAD", "OPTIONS"]
+# AWS's managed "CORS-S3Origin" origin request policy: forwards Origin, Access-Control-Request-Headers and
+# Access-Control-Request-Method, which S3 needs to answer CORS (the same id in every account).
+CORS_S3_ORIGIN_REQUEST_POLICY_ID = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
 ORIGIN_ID = "private-bucket"
 # Route53's hosted zone for every CloudFront alias target.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+SECURITY_HEADERS = {
+    "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS, "include_subdomains": True,
+                                  "override": True},
+    "content_type_options": {"override": True},
+}
 DENY_UNLISTED_PATHS_CODE = """function handler(event) {
     return { statusCode: 403, statusDescription: 'Forbidden' };
 }
@@ -45,6 +60,10 @@ class CdnArgs:
     """The bucket's region: the origin is its regional endpoint."""
     public_prefixes: tuple[str, ...]
     """One cache behaviour each; nothing else is served."""
+    cache_control: Mapping[str, str] = field(default_factory=dict)
+    """Public prefix -> the Cache-Control its behaviour sends. Default: none (CloudFront sends the object's)."""
+    forward_cors: bool = False
+    """The bucket has CORS rules: forward Origin and preflights to S3. Default: false."""
     price_class: str = CDN_DEFAULTS["priceClass"]
     """Default: PriceClass_100 (North America and Europe edges)."""
     domain: Optional[str] = None
@@ -76,20 +95,29 @@ class Cdn(pulumi.ComponentResource):
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers", name=naming.cdn_security_headers_policy_name(args.bucket_name), opts=child,
-            security_headers_config={
-                "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
-                                              "include_subdomains": True, "override": True},
-                "content_type_options": {"override": True},
-            })
+            security_headers_config=SECURITY_HEADERS)
+        # One policy per distinct value; its child name carries the value's hash, so a changed value is a new
+        # policy that the distribution moves to before the old one goes.
+        headers_by_value = {value: aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-cache-headers-{naming.stable_hash(value)}",
+            name=naming.cdn_cache_headers_policy_name(args.bucket_name, value), opts=child,
+            comment=f"Cache-Control: {value}"[:128], security_headers_config=SECURITY_HEADERS,
+            custom_headers_config={"items": [{"header": "Cache-Control", "value": value, "override": False}]})
+            for value in sorted(set(args.cache_control.values()))}
         deny = aws.cloudfront.Function(f"{name}-deny-unlisted-paths", name=naming.cdn_deny_function_name(args.bucket_name),
                                        runtime="cloudfront-js-2.0", publish=True, code=DENY_UNLISTED_PATHS_CODE,
                                        comment="Answers 403 outside the public area prefixes", opts=child)
 
-        def behaviour(extra: dict) -> dict:
-            return {"target_origin_id": ORIGIN_ID, "viewer_protocol_policy": "redirect-to-https",
-                    "allowed_methods": CACHED_METHODS, "cached_methods": CACHED_METHODS, "compress": True,
-                    "cache_policy_id": CACHING_OPTIMIZED_CACHE_POLICY_ID, "response_headers_policy_id": headers.id,
-                    **extra}
+        def behaviour(extra: dict, prefix: Optional[str] = None) -> dict:
+            value = args.cache_control.get(prefix) if prefix is not None else None
+            served: dict = {"target_origin_id": ORIGIN_ID, "viewer_protocol_policy": "redirect-to-https",
+                            "allowed_methods": CACHED_METHODS, "cached_methods": CACHED_METHODS, "compress": True,
+                            "cache_policy_id": CACHING_OPTIMIZED_CACHE_POLICY_ID,
+                            "response_headers_policy_id": (headers_by_value[value] if value else headers).id, **extra}
+            if args.forward_cors:
+                served.update(allowed_methods=CORS_ALLOWED_METHODS,
+                              origin_request_policy_id=CORS_S3_ORIGIN_REQUEST_POLICY_ID)
+            return served
 
         certificate_arn = args.certificate_arn
         if args.domain and not certificate_arn:
@@ -108,7 +136,7 @@ class Cdn(pulumi.ComponentResource):
                       "domain_name": naming.bucket_regional_domain(args.bucket_name, args.region)}],
             default_cache_behavior=behaviour({"function_associations": [
                 {"event_type": "viewer-request", "function_arn": deny.arn}]}),
-            ordered_cache_behaviors=[behaviour({"path_pattern": f"{prefix}*"})
+            ordered_cache_behaviors=[behaviour({"path_pattern": f"{prefix}*"}, prefix)
                                      for prefix in sorted(args.public_prefixes)],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
@@ -134,19 +162,17 @@ class Cdn(pulumi.ComponentResource):
         })
 
     def _validated_certificate(self, name: str, args: CdnArgs, tags: dict) -> pulumi.Output[str]:
-        on_cloudfront_region = pulumi.ResourceOptions(parent=self)
-        if args.region != CLOUDFRONT_REGION:
-            provider = aws.Provider(f"{name}-{CLOUDFRONT_REGION}", region=CLOUDFRONT_REGION,
-                                    opts=pulumi.ResourceOptions(parent=self))
-            on_cloudfront_region = pulumi.ResourceOptions(parent=self, provider=provider)
+        # CloudFront takes certificates only from us-east-1: declared there through pulumi-aws 7's
+        # per-resource region, so the stack's provider config applies to them too.
+        child = pulumi.ResourceOptions(parent=self)
         certificate = aws.acm.Certificate(f"{name}-certificate", domain_name=args.domain, validation_method="DNS",
-                                          tags=tags, opts=on_cloudfront_region)
+                                          tags=tags, region=CLOUDFRONT_REGION, opts=child)
         option = certificate.domain_validation_options.apply(lambda options: options[0])
         record = aws.route53.Record(f"{name}-certificate-validation-record", zone_id=args.hosted_zone_id,
                                     name=option.resource_record_name, type=option.resource_record_type,
                                     records=[option.resource_record_value], ttl=60, allow_overwrite=True,
-                                    opts=pulumi.ResourceOptions(parent=self))
+                                    opts=child)
         validation = aws.acm.CertificateValidation(f"{name}-certificate-validation",
-                                                   certificate_arn=certificate.arn,
-                                                   validation_record_fqdns=[record.fqdn], opts=on_cloudfront_region)
+                                                   certificate_arn=certificate.arn, region=CLOUDFRONT_REGION,
+                                                   validation_record_fqdns=[record.fqdn], opts=child)
         return validation.certificate_arn

@@ -2,8 +2,9 @@
 
 Defaults (behaviour):
 - The replica is a SecureBucket (ownership, public access block, SSE with a KMS key of its own region,
-  versioning, lifecycle, TLS-only policy), declared through a provider for the replica region that is a
-  child of this component. It is protected and retained wherever the source's data is.
+  versioning, lifecycle, TLS-only policy), each resource declared in the replica region through
+  pulumi-aws 7's per-resource `region`: the stack's own provider (profile, assume-role, default tags,
+  allowed accounts) serves both regions. It is protected and retained wherever the source's data is.
 - The role is assumable only by `s3.amazonaws.com` and may do exactly what replication needs:
   `documents.replication_policy` (read the source's versions, write replicas, decrypt with the source key
   and encrypt with the replica key, each only through S3 in its region).
@@ -78,9 +79,7 @@ class Replication(pulumi.ComponentResource):
     def __init__(self, name: str, args: ReplicationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("app-storage:index:Replication", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        provider = aws.Provider(f"{name}-provider", region=args.replica.region, opts=child)
-        replica = SecureBucket(f"{name}-replica", args.replica,
-                               pulumi.ResourceOptions(parent=self, providers={"aws": provider}))
+        replica = SecureBucket(f"{name}-replica", args.replica, child)
 
         source_arn = naming.bucket_arn(args.source_bucket_name, args.source_region)
         replica_arn = naming.bucket_arn(args.replica.bucket_name, args.replica.region)
@@ -94,7 +93,7 @@ class Replication(pulumi.ComponentResource):
 
         versioned_both_sides = [args.source_versioning, *([replica.versioning] if replica.versioning else [])]
         aws.s3.BucketReplicationConfig(
-            f"{name}-config", bucket=args.source_bucket_name, role=role.arn,
+            f"{name}-config", bucket=args.source_bucket_name, role=role.arn, region=args.source_region,
             rules=[replication_rule(args, replica_arn, replica.kms_key_arn)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=versioned_both_sides))
 

@@ -11,7 +11,15 @@ Defaults (each is behaviour, not just a value):
   With a CDN (`cloudfront_distribution_arn`): that distribution may GET the public prefixes, and the
   bucket's own key lets it decrypt. With `public_without_cdn`: anyone may GET the public prefixes, and
   exactly the two Block Public Access flags that forbid a public policy are off.
-- Protected data: the bucket and its key are `protect`ed and retained on delete. Never force-destroyed
+- Lifecycle also removes expired object delete markers when versioned (they pile up otherwise and slow
+  listings; aws-cdk#14752).
+- Every resource is declared in `region` (pulumi-aws 7's per-resource region): the replica needs no
+  provider of its own, so it inherits the stack's provider config (profile, assume-role, default tags).
+- The customer key always has an explicit key policy (CKV2_AWS_64): the account administers it through
+  IAM, and with a CDN the distribution may decrypt.
+- Protected data: the bucket and its key are `protect`ed and retained on delete, and every sibling
+  (ownership, public access block, encryption, versioning, lifecycle, CORS, policy, key alias) is retained
+  with them: removing an app from the config never leaves a kept bucket un-hardened. Never force-destroyed
   unless `force_destroy` is asked for.
 """
 
@@ -37,7 +45,7 @@ class SecureBucketArgs:
     bucket_name: str
     """The bucket's exact name (no random suffix, so apps can be told it)."""
     region: str
-    """Region of the bucket, used to build ARNs before the bucket exists."""
+    """Region of the bucket: every resource is declared there, and ARNs are built with it."""
     encryption: str = STACK_DEFAULTS["encryption"]
     """`aes256` (SSE-S3) or `kms` (SSE-KMS with a bucket key). Default: aes256."""
     kms_key_arn: Optional[str] = None
@@ -101,6 +109,8 @@ def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
             "status": "Enabled",
             "filter": {"prefix": ""},
             "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},
+            # A delete marker whose versions have all expired is left behind otherwise (aws-cdk#14752).
+            "expiration": {"expired_object_delete_marker": True},
         })
     return rules
 
@@ -127,48 +137,52 @@ class SecureBucket(pulumi.ComponentResource):
         super().__init__("app-storage:index:SecureBucket", name, None, opts)
         data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
         tags = dict(args.tags)
+        region = args.region
 
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy,
-                               tags=tags, opts=data)
+                               tags=tags, region=region, opts=data)
 
         def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
             # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
             # passing `bucket.id`, without awaiting an output per sibling.
-            return pulumi.ResourceOptions(parent=self, depends_on=[bucket, *resources])
+            # Retained with a protected bucket: removing the app keeps the bucket hardened.
+            return pulumi.ResourceOptions(parent=self, depends_on=[bucket, *resources],
+                                          retain_on_delete=args.protect_data)
 
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name,
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name, region=region,
                                        rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
         public_policy_allowed = args.public_without_cdn and bool(args.public_prefixes)
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, ignore_public_acls=True,
             block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,
-            opts=after())
+            region=region, opts=after())
 
         kms_key_arn: pulumi.Input[Optional[str]] = None
         if args.encryption == "kms":
-            kms_key_arn = args.kms_key_arn or self._customer_key(name, args, tags, data)
+            kms_key_arn = args.kms_key_arn or self._customer_key(name, args, tags, data, after())
         by_default = {"sse_algorithm": "AES256"}
         if kms_key_arn:
             by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=args.bucket_name, opts=after(),
+            f"{name}-encryption", bucket=args.bucket_name, region=region, opts=after(),
             rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": bool(kms_key_arn)}])
 
         lifecycle_opts = after()
         self.versioning: Optional[aws.s3.BucketVersioning] = None
         if args.versioning:
-            self.versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name,
+            self.versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name, region=region,
                                                       versioning_configuration={"status": "Enabled"}, opts=after())
             # S3 evaluates noncurrent-version rules against the versioning state: declare it first.
             lifecycle_opts = after(self.versioning)
-        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name,
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name, region=region,
                                             rules=lifecycle_rule_inputs(args), opts=lifecycle_opts)
         if args.cors:
-            aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=args.bucket_name,
+            aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=args.bucket_name, region=region,
                                            cors_rules=cors_rule_inputs(args.cors), opts=after())
         policy = pulumi.Output.from_input(args.cloudfront_distribution_arn).apply(
             lambda distribution_arn: json.dumps(bucket_policy_document(args, distribution_arn)))
-        aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=policy, opts=after(public_access_block))
+        aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=policy, region=region,
+                            opts=after(public_access_block))
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
@@ -179,19 +193,19 @@ class SecureBucket(pulumi.ComponentResource):
             "kms_key_arn": self.kms_key_arn,
         })
 
-    def _customer_key(self, name: str, args: SecureBucketArgs, tags: dict,
-                      data: pulumi.ResourceOptions) -> pulumi.Output[str]:
-        key_policy = None
-        if args.cloudfront_distribution_arn is not None:
-            # The default key policy would not let CloudFront decrypt what it serves.
-            account_root = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
-                lambda identity: f"arn:{naming.partition_for(args.region)}:iam::{identity.account_id}:root")
-            key_policy = pulumi.Output.all(account_root, args.cloudfront_distribution_arn).apply(
-                lambda values: json.dumps(documents.key_policy(
-                    values[0], [documents.cloudfront_decrypt_statement(values[1])])))
+    def _customer_key(self, name: str, args: SecureBucketArgs, tags: dict, data: pulumi.ResourceOptions,
+                      sibling: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        # Always an explicit key policy (CKV2_AWS_64): the account administers the key through IAM, as the
+        # default policy would let it; with a CDN, that distribution may also decrypt what it serves.
+        account_root = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
+            lambda identity: f"arn:{naming.partition_for(args.region)}:iam::{identity.account_id}:root")
+        key_policy = pulumi.Output.all(account_root, args.cloudfront_distribution_arn).apply(
+            lambda values: json.dumps(documents.key_policy(
+                values[0], [documents.cloudfront_decrypt_statement(values[1])] if values[1] else [])))
         key = aws.kms.Key(f"{name}-key", description=f"Default encryption of s3://{args.bucket_name}",
                           enable_key_rotation=True, deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
-                          policy=key_policy, tags=tags, opts=data)
+                          policy=key_policy, tags=tags, region=args.region, opts=data)
         aws.kms.Alias(f"{name}-key-alias", name=naming.kms_alias_name(args.bucket_name), target_key_id=key.key_id,
-                      opts=pulumi.ResourceOptions(parent=self))
+                      region=args.region, opts=pulumi.ResourceOptions.merge(
+                          sibling, pulumi.ResourceOptions(depends_on=[key])))
         return key.arn

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from components.aws.cdn import (CACHING_OPTIMIZED_CACHE_POLICY_ID, MINIMUM_TLS_VERSION, Cdn, CdnArgs)
+from components.aws.cdn import (CACHING_OPTIMIZED_CACHE_POLICY_ID, CORS_S3_ORIGIN_REQUEST_POLICY_ID,
+                                MINIMUM_TLS_VERSION, Cdn, CdnArgs)
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from tests.conftest import plan_program, policy_document
 
@@ -85,11 +86,12 @@ def test_custom_domain_with_a_given_certificate_uses_sni_and_tls_1_2_2021():
 
 def test_custom_domain_with_a_zone_gets_a_dns_validated_certificate_in_us_east_1_and_alias_records():
     resources = declare(region="eu-west-1", domain="media.example.com", hosted_zone_id="Z0123456789ABC")
-    provider = resources["media-cdn-us-east-1"]
-    assert provider.inputs["region"] == "us-east-1"
+    assert not any(r.type.startswith("pulumi:providers:") for r in resources.values())
     certificate = resources["media-cdn-certificate"]
     assert certificate.inputs["validationMethod"] == "DNS"
-    assert certificate.options["provider"].startswith(provider.urn)
+    # pulumi-aws 7's per-resource region: the stack's own provider, in us-east-1.
+    assert certificate.inputs["region"] == "us-east-1" and certificate.options["provider"] is None
+    assert resources["media-cdn-certificate-validation"].inputs["region"] == "us-east-1"
     record = resources["media-cdn-certificate-validation-record"].inputs
     assert record["zoneId"] == "Z0123456789ABC" and record["type"] == "CNAME"
     validation = resources["media-cdn-certificate-validation"]
@@ -116,3 +118,39 @@ def test_public_without_cdn_relaxes_exactly_the_two_policy_flags_and_grants_anon
     assert (block["blockPublicPolicy"], block["restrictPublicBuckets"]) == (False, False)
     [grant] = [s for s in policy_document(resources["media-policy"])["Statement"] if s["Effect"] == "Allow"]
     assert grant["Principal"] == {"AWS": ["*"]} and grant["Resource"] == ["arn:aws:s3:::acme-media/media/*"]
+
+
+def test_each_area_cache_control_is_sent_by_the_behaviour_serving_it_unless_the_object_has_its_own():
+    resources = declare(cache_control={"static/": "public, max-age=31536000, immutable"})
+    behaviours = {b["pathPattern"]: b for b in resources["media-cdn-distribution"].inputs["orderedCacheBehaviors"]}
+    [policy] = [r for name, r in resources.items() if name.startswith("media-cdn-cache-headers-")]
+    assert behaviours["static/*"]["responseHeadersPolicyId"] == policy.inputs["name"]
+    assert behaviours["media/*"]["responseHeadersPolicyId"] == "acme-media-security-headers"
+    assert policy.inputs["customHeadersConfig"]["items"] == [
+        {"header": "Cache-Control", "value": "public, max-age=31536000, immutable", "override": False}]
+    assert policy.inputs["securityHeadersConfig"] == resources["media-cdn-security-headers"].inputs[
+        "securityHeadersConfig"]
+
+
+def test_areas_sharing_a_cache_control_value_share_one_policy():
+    resources = declare(cache_control={"static/": "max-age=60", "media/": "max-age=60"})
+    assert len([name for name in resources if name.startswith("media-cdn-cache-headers-")]) == 1
+
+
+def test_with_cors_rules_the_behaviours_forward_origin_and_allow_preflights():
+    distribution = declare(forward_cors=True)["media-cdn-distribution"].inputs
+    for behaviour in [distribution["defaultCacheBehavior"], *distribution["orderedCacheBehaviors"]]:
+        assert behaviour["originRequestPolicyId"] == CORS_S3_ORIGIN_REQUEST_POLICY_ID
+        assert behaviour["allowedMethods"] == ["GET", "HEAD", "OPTIONS"]
+        assert behaviour["cachedMethods"] == ["GET", "HEAD"]  # a preflight answer differs per origin
+    without = declare()["media-cdn-distribution"].inputs["defaultCacheBehavior"]
+    assert "originRequestPolicyId" not in without
+
+
+def test_key_without_a_cdn_has_an_explicit_policy_all_the_same():
+    """Checkov CKV2_AWS_64: every customer key carries an explicit key policy."""
+    plan = plan_program(lambda: SecureBucket("b", SecureBucketArgs(bucket_name="acme-b", region="us-east-1",
+                                                                  encryption="kms")))
+    [key] = plan.of_type("aws:kms/key:Key")
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["AccountAdministersThroughIam"]

@@ -24,7 +24,7 @@ PER_APP_TYPES = sorted([
     "aws:iam/user:User", "aws:iam/group:Group", "aws:iam/groupPolicy:GroupPolicy",
     "aws:iam/userGroupMembership:UserGroupMembership", "aws:iam/accessKey:AccessKey",
     # Replication: a replica hardened like the source, in us-west-2.
-    "app-storage:index:Replication", "pulumi:providers:aws", *HARDENED_BUCKET_TYPES,
+    "app-storage:index:Replication", *HARDENED_BUCKET_TYPES,
     "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
 ])
 CDN_TYPES = sorted([
@@ -47,8 +47,10 @@ def sibling(plan, bucket, token):
 @pytest.mark.parametrize("app", APPS)
 def test_each_app_has_the_expected_resource_set(prod_plan, app):
     types = sorted(r.type for r in resources_of(prod_plan, app))
+    # EventHorizon's two cacheControl values each get a response headers policy of their own.
     expected = PER_APP_TYPES + (["aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
-                                if app == "eventhorizon" else []) + (CDN_TYPES if app in PUBLIC_APPS else [])
+                                if app == "eventhorizon" else []) + (CDN_TYPES if app in PUBLIC_APPS else []) + (
+        ["aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"] * 2 if app == "eventhorizon" else [])
     assert types == sorted(expected)
 
 
@@ -165,9 +167,66 @@ def test_each_app_replicates_with_delete_markers_into_a_replica_in_us_west_2(pro
     [rule] = config.inputs["rules"]
     assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
     assert rule["destination"]["bucket"] == f"arn:aws:s3:::app-storage-prod-{app}-replica"
-    [provider] = [r for r in resources_of(prod_plan, app) if r.type == "pulumi:providers:aws"]
-    assert provider.inputs["region"] == "us-west-2"
     [replica] = [r for r in prod_plan.of_type("aws:s3/bucket:Bucket")
                  if r.inputs["bucket"] == f"app-storage-prod-{app}-replica"]
-    assert replica.options["provider"].startswith(provider.urn)
     assert replica.options["protect"] and replica.options["retainOnDelete"]
+    # pulumi-aws 7's per-resource region: every replica resource in us-west-2, through the stack's provider.
+    for resource in [r for r in prod_plan.resources if r.parent == replica.parent and r.custom]:
+        assert resource.inputs["region"] == "us-west-2" and resource.options["provider"] is None, resource.name
+    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+
+
+def test_no_explicit_providers_the_stack_config_does_not_need(prod_plan):
+    """Replica region and us-east-1 certificates use pulumi-aws 7's per-resource `region`, so the stack's own
+    provider config (profile, assume-role, default tags, allowed accounts) applies everywhere."""
+    assert [r.name for r in prod_plan.resources if r.type.startswith("pulumi:providers:")] == []
+    assert all(r.options["provider"] is None for r in prod_plan.resources)
+
+
+def test_every_kms_key_has_an_explicit_policy(prod_plan):
+    """Checkov CKV2_AWS_64: keys of replicas and of apps without a CDN too."""
+    keys = prod_plan.of_type("aws:kms/key:Key")
+    assert len(keys) == 2 * len(APPS)
+    for key in keys:
+        sids = [s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]]
+        assert sids[0] == "AccountAdministersThroughIam", key.name
+
+
+def test_hardening_siblings_are_retained_with_their_bucket(prod_plan):
+    """Removing an app from the config must never leave a retained bucket without its public access block,
+    policy, encryption, versioning or lifecycle."""
+    for bucket in prod_plan.of_type("aws:s3/bucket:Bucket"):
+        siblings = [r for r in prod_plan.resources if r.parent == bucket.parent and r.custom and r is not bucket]
+        assert len(siblings) >= 8
+        for resource in siblings:
+            assert resource.options["retainOnDelete"], resource.name
+
+
+def test_versioned_buckets_remove_expired_delete_markers(prod_plan):
+    """aws-cdk#14752: without ExpiredObjectDeleteMarker, markers of fully expired objects stay forever."""
+    for lifecycle in prod_plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+        [rule] = [r for r in lifecycle.inputs["rules"] if r["id"] == "expire-noncurrent-versions"]
+        assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
+        assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 90
+
+
+def test_eventhorizon_cache_control_reaches_the_behaviours_serving_its_areas(prod_plan):
+    [distribution] = [r for r in resources_of(prod_plan, "eventhorizon")
+                      if r.type == "aws:cloudfront/distribution:Distribution"]
+    policies = {r.inputs["name"]: r for r in prod_plan.of_type(
+        "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")}
+    sent = {}
+    for behaviour in distribution.inputs["orderedCacheBehaviors"]:
+        items = policies[behaviour["responseHeadersPolicyId"]].inputs.get("customHeadersConfig", {}).get("items", [])
+        sent[behaviour["pathPattern"]] = {item["header"]: item["value"] for item in items}
+    assert sent == {"media/*": {"Cache-Control": "max-age=86400"},
+                    "static/*": {"Cache-Control": "public, max-age=31536000, immutable"}}
+
+
+def test_the_cdn_forwards_origin_for_apps_with_cors_rules(prod_plan):
+    def behaviours(app):
+        [distribution] = [r for r in resources_of(prod_plan, app)
+                          if r.type == "aws:cloudfront/distribution:Distribution"]
+        return [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
+    assert all("originRequestPolicyId" in b and "OPTIONS" in b["allowedMethods"] for b in behaviours("eventhorizon"))
+    assert not any("originRequestPolicyId" in b for b in behaviours("vista"))  # vista has no CORS rules

@@ -92,11 +92,14 @@ def test_sse_s3_buckets_replicate_without_kms():
     assert not any(a.startswith("kms:") for s in document["Statement"] for a in s["Action"])
 
 
-def test_replica_is_hardened_in_its_own_region_through_a_child_provider():
+def test_replica_is_hardened_in_its_own_region_through_the_stacks_provider():
+    """pulumi-aws 7 takes a per-resource `region`: no provider of its own, so the stack's provider config
+    (profile, assume-role, default tags, allowed accounts) applies to the replica too."""
     resources = declare()
-    provider = resources["chat-replication-provider"]
-    assert provider.inputs["region"] == "us-west-2"
-    assert provider.parent == resources["chat-replication"].urn
+    assert not any(r.type.startswith("pulumi:providers:") for r in resources.values())
     for role in ("bucket", "ownership", "public-access-block", "encryption", "versioning", "lifecycle", "policy",
-                 "key"):
-        assert resources[f"chat-replication-replica-{role}"].options["provider"].startswith(provider.urn), role
+                 "key", "key-alias"):
+        replica_resource = resources[f"chat-replication-replica-{role}"]
+        assert replica_resource.inputs["region"] == "us-west-2", role
+        assert replica_resource.options["provider"] is None, role
+    assert resources["chat-replication-config"].inputs["region"] == "us-east-1"
