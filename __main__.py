@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.app_storage import AppStorage
+from components.app_storage import AppStorage, secret_output_name
 from components.settings import load_settings
 
 settings = load_settings()
@@ -12,3 +12,5 @@ for warning in settings.warnings:
 for app in settings.apps:
     storage = AppStorage(app.name, app, settings)
     pulumi.export(app.name, storage.outputs())
+    for key, value in storage.secret_outputs().items():
+        pulumi.export(secret_output_name(app.name, key), value)

@@ -22,6 +22,12 @@ from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
 from components.settings import AppSettings, StackSettings
 
 
+def secret_output_name(app: str, key: str) -> str:
+    """The stack output that holds one of an app's secret values on its own: `<app>_<key>`. App names are DNS
+    labels, so the underscore never collides with another app's name."""
+    return f"{app}_{key}"
+
+
 def resource_tags(app: AppSettings, stack: StackSettings) -> dict[str, str]:
     return {"app-storage:app": app.name, "app-storage:stack": stack.stack, **stack.tags}
 
@@ -65,21 +71,23 @@ class AppStorage(pulumi.ComponentResource):
         self.dialect = app.dialect
         self.env = pulumi.Output.secret(self.connection.resolved().apply(
             lambda connection: dotenv.render_env(app.dialect, connection)))
-        self.register_outputs(self.outputs())
+        self.register_outputs({**self.outputs(), **self.secret_outputs()})
 
     def outputs(self) -> dict:
-        """The app's stack outputs; the same keys as the typed attributes."""
+        """The app's plain stack output: no secret in it, so a StackReference reads it as plain values."""
         return {
             "bucket_name": self.bucket_name,
             "bucket_arn": self.bucket_arn,
             "region": self.region,
             "identity_name": self.identity_name,
             "access_key_id": self.access_key_id,
-            "secret_access_key": self.secret_access_key,
-            "connection": self.connection.as_output(),
+            "connection": self.connection.without_secrets(),
             "dialect": self.dialect,
-            "env": self.env,
         }
+
+    def secret_outputs(self) -> dict:
+        """The app's secret values, each exported on its own as `secret_output_name(app, key)`."""
+        return {"secret_access_key": self.secret_access_key, "env": self.env}
 
 
 def _public_prefixes(app: AppSettings) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from typing import Callable
 from components import bench, dotenv
 from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
-from components.stack_outputs import OutputsError, app_connection, read_outputs
+from components.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 
 EXIT_CONFIG = 2
 
@@ -115,11 +115,11 @@ def render_text(plan: Plan) -> str:
         lines += ["warnings:", *(f"  - {warning}" for warning in plan.warnings), ""]
     lines += render_tree(plan)
     lines += ["", "connections and .env (secrets shown as " + MASK + "):"]
-    for app, outputs in plan.outputs.items():
-        connection = outputs.get("connection", outputs) if isinstance(outputs, dict) else outputs
+    for app in app_names(plan.outputs):
+        outputs, connection = plan.outputs[app], connection_of(plan.outputs, app) or {}
         lines.append(f"  {app}:")
         lines += [f"    {key}: {json.dumps(value)}" for key, value in connection.items()]
-        if isinstance(outputs, dict) and outputs.get("dialect") in dotenv.DIALECTS:
+        if outputs.get("dialect") in dotenv.DIALECTS:
             values = dotenv.render_env(outputs["dialect"], connection)
             lines.append(f"    .env ({outputs['dialect']}):")
             lines += [f"      {name}={value}" for name, value in values.items()]

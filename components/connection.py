@@ -13,6 +13,9 @@ import pulumi
 from components.settings import StackSettings
 
 
+SECRET_FIELDS = ("secret_access_key",)
+
+
 @dataclass(frozen=True)
 class StorageConnection:
     backend: str
@@ -43,10 +46,15 @@ class StorageConnection:
         return pulumi.Output.all(**pending).apply(lambda resolved: {**values, **resolved})
 
     def as_output(self) -> dict:
-        """The connection as a stack output value (the secret stays a secret)."""
+        """The whole connection as one value, the secret key included (still a Pulumi secret)."""
         # Not dataclasses.asdict: it deep-copies, and Outputs cannot be copied.
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return {**values, "public_areas": list(self.public_areas)}
+
+    def without_secrets(self) -> dict:
+        """The connection as a plain stack output: everything but the secret key, which is exported on its own
+        (a value holding one secret is secret as a whole to a StackReference)."""
+        return {key: value for key, value in self.as_output().items() if key not in SECRET_FIELDS}
 
 
 def backend_endpoint(stack: StackSettings) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any, Optional
 
+from components.app_storage import secret_output_name
 from components.connection import StorageConnection
 from components.offline import MASK, Plan
 
@@ -68,19 +69,37 @@ def _outputs_of_document(document: Any, stack: str, source: str) -> dict:
     return document
 
 
+def app_names(outputs: dict) -> list[str]:
+    """The apps a stack's outputs describe (an older app-storage exported each app as one secret value)."""
+    return sorted(name for name, value in outputs.items() if isinstance(value, dict) and "connection" in value
+                  or (value == MASK and "_" not in name))
+
+
+def connection_of(outputs: dict, app: str) -> Optional[dict]:
+    """The app's neutral connection with its secret key: from the app's own output, the key from
+    `<app>_secret_access_key` (or, as an older app-storage exported it, from inside the connection)."""
+    value = outputs.get(app)
+    connection = value.get("connection") if isinstance(value, dict) else None
+    if not isinstance(connection, dict):
+        return None
+    secret_name = secret_output_name(app, "secret_access_key")
+    if secret_name in outputs:
+        return {**connection, "secret_access_key": outputs[secret_name]}
+    return dict(connection)
+
+
 def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict, Optional[str]]:
     """The app's neutral connection and its configured dialect, with every secret present."""
-    apps = sorted(name for name, value in outputs.items() if value == MASK or (
-        isinstance(value, dict) and "connection" in value))
+    apps = app_names(outputs)
     if not app:
         raise OutputsError(f"no app given: set APP=<app>; stack {stack} has: {', '.join(apps) or 'no apps'}")
     if app not in outputs:
         raise OutputsError(f"no app {app!r} in the outputs of stack {stack}; it has: {', '.join(apps) or 'no apps'}")
     value = outputs[app]
-    if value == MASK or (isinstance(value, dict) and MASK in json.dumps(value.get("connection"))):
+    connection = connection_of(outputs, app)
+    if value == MASK or (connection is not None and MASK in json.dumps(connection)):
         raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
                            f"plan with SHOW_SECRETS=1")
-    connection = value.get("connection") if isinstance(value, dict) else None
     missing = [key for key in REQUIRED_CONNECTION_FIELDS if not (isinstance(connection, dict) and key in connection)]
     if missing:
         raise OutputsError(f"output {app!r} of stack {stack} has no connection {', '.join(missing)}; run "

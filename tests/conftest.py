@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 from components.offline import (Plan, evaluate, evaluate_stack, run_main, stack_config_values,  # noqa: E402
                                 to_config_text)
 from components.settings import StackSettings, parse_settings  # noqa: E402
+from components.stack_outputs import connection_of  # noqa: E402
 
 
 def stack_values(stack: str) -> dict:
@@ -69,7 +70,7 @@ def shown_plans() -> dict[str, Plan]:
 @pytest.fixture(scope="session")
 def connection_shapes(shown_plans) -> dict[str, dict]:
     """Each shape's neutral connection, from the stacks' own plans rather than written by hand."""
-    return {shape: shown_plans[plan].outputs[app]["connection"] for shape, (plan, app) in CONNECTION_SHAPES.items()}
+    return {shape: connection_of(shown_plans[plan].outputs, app) for shape, (plan, app) in CONNECTION_SHAPES.items()}
 
 
 def by_kind(plan: Plan) -> dict:

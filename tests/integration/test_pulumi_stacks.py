@@ -99,7 +99,7 @@ def test_dev_up_on_local_minio_gives_keys_that_work_in_their_own_area_only(tmp_p
         connection = result.outputs["chat"].value["connection"]
         s3 = boto3.client("s3", endpoint_url=connection["endpoint"], region_name=connection["region"],
                           aws_access_key_id=connection["access_key_id"],
-                          aws_secret_access_key=connection["secret_access_key"],
+                          aws_secret_access_key=result.outputs["chat_secret_access_key"].value,
                           config=Config(s3={"addressing_style": "path"}))
         key = f"{connection['area_prefixes']['uploads']}integration.txt"
         s3.put_object(Bucket=connection["bucket"], Key=key, Body=b"ok")

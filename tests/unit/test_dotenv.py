@@ -198,7 +198,8 @@ def test_a_custom_cdn_domain_is_what_django_and_laravel_get():
     values = stack_values("prod")
     values["app-storage:cdn"] = {**values["app-storage:cdn"], "domains": {"eventhorizon": "media.example.com"},
                                  "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"}
-    outputs = evaluate("prod", as_config(values), run_main, show_secrets=True).outputs["eventhorizon"]
+    all_outputs = evaluate("prod", as_config(values), run_main, show_secrets=True).outputs
+    outputs = all_outputs["eventhorizon"]
     assert outputs["connection"]["cdn_domain"] == "media.example.com"
-    assert outputs["env"]["AWS_S3_CUSTOM_DOMAIN"] == "media.example.com"
+    assert all_outputs["eventhorizon_env"]["AWS_S3_CUSTOM_DOMAIN"] == "media.example.com"
     assert render_env("laravel", outputs["connection"])["AWS_URL"] == "https://media.example.com"

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 from dotenv import dotenv_values
 
+from components.stack_outputs import app_names, connection_of
 from components.dotenv import render_env
 from tests.conftest import ROOT
 from tests.unit.test_cli import run_cli
@@ -42,7 +43,7 @@ def test_make_env_from_an_offline_plan_writes_0600_and_keeps_the_files_other_lin
     plan = make("plan", "STACK=prod", "FORMAT=json", "SHOW_SECRETS=1", cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     (tmp_path / "o.json").write_text(plan.stdout)
-    chat_env = json.loads(plan.stdout)["outputs"]["chat"]["env"]
+    chat_env = json.loads(plan.stdout)["outputs"]["chat_env"]
 
     first = make("env", "STACK=prod", "APP=chat", f"FROM={tmp_path / 'o.json'}", f"OUT={tmp_path / 'x.env'}",
                  cwd=tmp_path)
@@ -66,10 +67,10 @@ def test_make_env_from_an_offline_plan_writes_0600_and_keeps_the_files_other_lin
 def test_env_output_is_the_dialect_rendering_of_the_connection_and_masked_unless_shown(plan_files):
     shown = json.loads(plan_files["shown"].read_text())["outputs"]
     masked = json.loads(plan_files["masked"].read_text())["outputs"]
-    for app, outputs in shown.items():
-        assert outputs["env"] == render_env(outputs["dialect"], outputs["connection"])
-        assert masked[app]["env"] == "[secret]"
-    assert {app: o["dialect"] for app, o in shown.items()} == {
+    for app in app_names(shown):
+        assert shown[f"{app}_env"] == render_env(shown[app]["dialect"], connection_of(shown, app))
+        assert masked[f"{app}_env"] == "[secret]"
+    assert {app: shown[app]["dialect"] for app in app_names(shown)} == {
         "eventhorizon": "django", "vista": "s3", "chat": "object-storage"}
 
 
@@ -194,3 +195,16 @@ def test_reads_pulumi_stack_output_json_as_well(plan_files, tmp_path):
                      "--out", str(tmp_path / ".env"))
     assert result.returncode == 0, result.stderr
     assert dotenv_values(tmp_path / ".env")["S3_BUCKET"] == "app-storage-prod-vista"
+
+
+def test_reads_the_outputs_of_an_older_version_that_kept_the_secret_inside_the_connection(plan_files, tmp_path):
+    """Before the secrets became outputs of their own, `<app>.connection.secret_access_key` held the key."""
+    shown = json.loads(plan_files["shown"].read_text())["outputs"]
+    older = {"vista": {**shown["vista"], "connection": {**shown["vista"]["connection"],
+                                                        "secret_access_key": shown["vista_secret_access_key"]}}}
+    outputs = tmp_path / "older.json"
+    outputs.write_text(json.dumps(older))
+    result = run_cli("env", "--stack", "prod", "--app", "vista", "--from", str(outputs),
+                     "--out", str(tmp_path / ".env"))
+    assert result.returncode == 0, result.stderr
+    assert dotenv_values(tmp_path / ".env")["S3_SECRET_KEY"] == shown["vista_secret_access_key"]

@@ -113,22 +113,25 @@ def test_identity_policy_names_only_its_own_bucket_and_key(prod_plan, app):
                 assert resource == own_key
 
 
-def test_outputs_per_app_with_the_secret_masked(prod_plan):
-    assert sorted(prod_plan.outputs) == sorted(APPS)
+def test_outputs_per_app_plain_and_the_secrets_as_outputs_of_their_own(prod_plan):
+    """A StackReference reads `<app>` as plain values; only `<app>_secret_access_key` and `<app>_env` are
+    secret (one secret inside an output makes the whole output secret)."""
+    assert sorted(prod_plan.outputs) == sorted([*APPS, *(f"{a}_secret_access_key" for a in APPS),
+                                                *(f"{a}_env" for a in APPS)])
     for app in APPS:
         outputs = prod_plan.outputs[app]
         assert outputs["bucket_name"] == f"app-storage-prod-{app}"
         assert outputs["bucket_arn"] == f"arn:aws:s3:::app-storage-prod-{app}"
         assert outputs["region"] == "us-east-1" and outputs["identity_name"] == f"app-storage-prod-{app}"
-        assert outputs["secret_access_key"] == "[secret]"
-        assert outputs["connection"]["secret_access_key"] == "[secret]"
+        assert "[secret]" not in json.dumps(outputs)
+        assert prod_plan.outputs[f"{app}_secret_access_key"] == "[secret]" == prod_plan.outputs[f"{app}_env"]
         assert outputs["connection"]["endpoint"] is None and outputs["connection"]["use_tls"] is True
     assert prod_plan.outputs["eventhorizon"]["connection"]["public_areas"] == ["media", "static"]
 
 
 def test_no_secret_value_appears_in_the_json_plan(prod_plan):
     revealed = evaluate_stack("prod", show_secrets=True)
-    secrets = [revealed.outputs[app]["secret_access_key"] for app in APPS]
+    secrets = [revealed.outputs[f"{app}_secret_access_key"] for app in APPS]
     assert all(s.startswith("mock-secret-") for s in secrets)
     text = json.dumps(prod_plan.as_dict())
     assert not any(secret in text for secret in secrets)
