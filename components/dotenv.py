@@ -12,12 +12,15 @@ unchanged through all three are refused instead.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
+
+from dotenv.parser import parse_stream  # the python-dotenv package (this module is components.dotenv)
 
 Connection = Mapping[str, Any]
 """A StorageConnection as a stack output value (`StorageConnection.as_output()`, resolved)."""
@@ -178,7 +181,6 @@ def secret_names(dialect: str, connection: Connection) -> set[str]:
 # --- the .env file -------------------------------------------------------------------------------
 
 HEADER_MARK = "# app-storage:"
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 # What no single quoting reads back the same in python-dotenv (which unescapes \\ and \' and expands
 # ${NAME} even between single quotes), phpdotenv and sh.
 _UNQUOTABLE = re.compile(r"['\\\n\r\x00]|\$\{")
@@ -210,50 +212,72 @@ class Change:
     """added, changed, unchanged, or disabled (a key of the dialect with no value now: commented out)."""
 
 
+def _entries(text: str) -> list[tuple[Optional[str], str]]:
+    """`text` as python-dotenv reads it: (key, exact source text) per entry, so a quoted value spanning lines
+    is one entry; comments, blank lines and lines it cannot parse come with no key. Joined, the texts are
+    `text` again."""
+    entries: list[tuple[Optional[str], str]] = []
+    for binding in parse_stream(io.StringIO(text)):
+        chunk = binding.original.string
+        # python-dotenv counts the blank lines before a key as part of its entry; they stay where they are.
+        blank = chunk[:len(chunk) - len(chunk.lstrip())].rfind("\n") + 1
+        if blank:
+            entries.append((None, chunk[:blank]))
+        entries.append((None if binding.error else binding.key, chunk[blank:]))
+    return entries
+
+
+def _ending_line(chunk: str) -> str:
+    return chunk if chunk.endswith("\n") else chunk + "\n"
+
+
 def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], header_line: str
               ) -> tuple[str, list[Change]]:
     """`existing` with `values` written in: each owned key rewritten where it stands, new ones after the
-    last owned line (or, in a file without any, at its end under `header_line`); owned keys that have no
-    value now are commented out. Every other line and comment stays as it was."""
+    last owned entry (or, in a file without any, at its end under `header_line`); owned keys that have no
+    value now are commented out. Every other entry stays byte for byte, multi-line values included."""
     owned = set(owned) | set(values)
-    lines = existing.splitlines()
-    rendered = {name: quote(name, value) for name, value in values.items()}
+    rendered = {name: quote(name, value) + "\n" for name, value in values.items()}
     written: dict[str, str] = {}  # name -> kind
     out: list[str] = []
     header_at = last_owned_at = None
-    for line in lines:
-        if _header_of_same_app(line, header_line):
-            header_at = len(out)
-            out.append(header_line)
+    for name, chunk in _entries(existing):
+        if name is None:
+            for line in chunk.splitlines(keepends=True):
+                if _header_of_same_app(line, header_line):
+                    header_at = len(out)
+                    line = header_line + "\n"
+                out.append(line)
             continue
-        match = _ASSIGNMENT.match(line)
-        name = match.group(1) if match else None
         if name not in owned:
-            out.append(line)
+            out.append(chunk)
             continue
         if name in written:
             continue  # a second assignment of an owned key would win over the one just written
         if name in rendered:
-            written[name] = "unchanged" if line == rendered[name] else "changed"
+            written[name] = "unchanged" if _ending_line(chunk) == rendered[name] else "changed"
             out.append(rendered[name])
         else:
             written[name] = "disabled"
-            out.append(f"# {line.strip()}  (no value on this stack; disabled by make env)")
+            out.append("".join(f"# {line.rstrip()}  (no value on this stack; disabled by make env)\n"
+                               if index == 0 else f"# {line.rstrip()}\n"
+                               for index, line in enumerate(chunk.strip().splitlines())))
         last_owned_at = len(out) - 1
+    out = [_ending_line(chunk) for chunk in out]
     missing = [rendered[name] for name in values if name not in written]
     anchor = last_owned_at if last_owned_at is not None else header_at
     if missing and anchor is None:
-        out += ([""] if out and out[-1].strip() else []) + [header_line] + missing
+        out += (["\n"] if out and out[-1].strip() else []) + [header_line + "\n"] + missing
         header_at = len(out) - len(missing) - 1
     elif missing:
         out[anchor + 1:anchor + 1] = missing
     if header_at is None:
-        first_written = next((i for i, line in enumerate(out) if line in rendered.values()), None)
+        first_written = next((i for i, chunk in enumerate(out) if chunk in rendered.values()), None)
         if first_written is not None:
-            out.insert(first_written, header_line)
+            out.insert(first_written, header_line + "\n")
     changes = [Change(name, written.get(name, "added")) for name in values]
     changes += [Change(name, "disabled") for name, kind in written.items() if kind == "disabled"]
-    return "\n".join(out) + "\n", changes
+    return "".join(out), changes
 
 
 def update_env_file(path: Path, dialect: str, connection: Connection, stack: str, app: str,
@@ -271,8 +295,10 @@ def update_env_file(path: Path, dialect: str, connection: Connection, stack: str
 
 def write_private_file(path: Path, text: str) -> None:
     """Replace `path` with `text`, readable by its owner only (0600) from the first byte: a temporary file
-    in the same directory, renamed over the old one, so a failure never leaves half a file."""
-    directory = path.resolve().parent
+    in the same directory, renamed over the old one, so a failure never leaves half a file. A symlinked
+    `.env` (`.env -> .env.local`) is written through: its target is replaced, the link stays a link."""
+    path = Path(os.path.realpath(path))
+    directory = path.parent
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)  # mkstemp: mode 0600
     try:
         with os.fdopen(descriptor, "w") as handle:

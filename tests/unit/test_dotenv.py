@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
@@ -203,3 +204,37 @@ def test_a_custom_cdn_domain_is_what_django_and_laravel_get():
     assert outputs["connection"]["cdn_domain"] == "media.example.com"
     assert all_outputs["eventhorizon_env"]["AWS_S3_CUSTOM_DOMAIN"] == "media.example.com"
     assert render_env("laravel", outputs["connection"])["AWS_URL"] == "https://media.example.com"
+
+
+MULTI_LINE = 'APP_KEY="line one\nS3_BUCKET=not-a-key\nline three"\n'
+
+
+def test_a_multi_line_quoted_value_stays_byte_identical_and_its_lines_are_not_keys():
+    existing = "# app\n" + MULTI_LINE + "DEBUG=1\n"
+    text, changes = merge_env(existing, NEW, NEW, HEADER)
+    assert MULTI_LINE in text
+    assert text.startswith("# app\n" + MULTI_LINE + "DEBUG=1\n")
+    assert {c.name: c.kind for c in changes} == {name: "added" for name in NEW}
+    twice, _ = merge_env(text, NEW, NEW, HEADER)
+    assert twice == text
+
+
+def test_a_multi_line_owned_value_is_replaced_whole_and_a_disabled_one_commented_out_whole():
+    existing = 'S3_BUCKET="old\nstill old"\nS3_REGION="a\nb"\nAFTER=1\n'
+    text, _ = merge_env(existing, {"S3_BUCKET": "vista"}, ["S3_BUCKET", "S3_REGION"], HEADER)
+    parsed = dotenv_values(stream=io.StringIO(text))
+    assert parsed == {"S3_BUCKET": "vista", "AFTER": "1"}
+    assert "# S3_REGION=\"a" in text and "# b\"" in text
+
+
+def test_make_env_writes_through_a_symlinked_env_and_keeps_the_link(tmp_path, connection_shapes):
+    target = tmp_path / "config" / ".env.local"
+    target.parent.mkdir()
+    target.write_text("DEBUG=1\n")
+    link = tmp_path / ".env"
+    link.symlink_to(Path("config") / ".env.local")
+    dotenv.update_env_file(link, "s3", connection_shapes["aws-private"], "prod", "vista")
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert "S3_BUCKET='" in target.read_text() and target.read_text().startswith("DEBUG=1\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == [".env.local"]  # no temporary file left behind

@@ -208,3 +208,19 @@ def test_reads_the_outputs_of_an_older_version_that_kept_the_secret_inside_the_c
                      "--out", str(tmp_path / ".env"))
     assert result.returncode == 0, result.stderr
     assert dotenv_values(tmp_path / ".env")["S3_SECRET_KEY"] == shown["vista_secret_access_key"]
+
+
+def test_make_env_keeps_a_multi_line_value_byte_identical_and_writes_through_a_symlink(plan_files, tmp_path):
+    multi_line = 'APP_KEY="-----BEGIN KEY-----\nOBJECT_STORAGE_BUCKET=inside-the-value\n-----END KEY-----"\n'
+    target = tmp_path / ".env.local"
+    target.write_text("DEBUG=1\n" + multi_line + "TAIL=x\n")
+    (tmp_path / ".env").symlink_to(".env.local")
+    result = run_cli("env", "--stack", "prod", "--app", "chat", "--from", str(plan_files["shown"]),
+                     "--out", str(tmp_path / ".env"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".env").is_symlink()
+    text = target.read_text()
+    assert text.startswith("DEBUG=1\n" + multi_line + "TAIL=x\n")
+    values = dotenv_values(tmp_path / ".env")
+    assert values["APP_KEY"].splitlines()[1] == "OBJECT_STORAGE_BUCKET=inside-the-value"
+    assert values["OBJECT_STORAGE_BUCKET"] == "app-storage-prod-chat"
