@@ -158,6 +158,9 @@ def env_command(args: argparse.Namespace) -> int:
     for change in changes:
         shown = MASK if change.name in secrets else values.get(change.name, "")
         print(f"  {change.kind:<9}  {change.name}" + (f"={shown}" if change.name in values else ""))
+    note = dotenv.presign_note(dialect, connection)
+    if note:
+        print(f"note: {note}")
     return 0
 
 

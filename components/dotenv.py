@@ -150,6 +150,41 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class PresignSigning:
+    """How the client that reads a dialect signs presigned URLs when configured from the `.env` alone."""
+    client: str
+    signs_with: str
+    """`sigv4`, or `sigv2` where the client defaults to it and reads no setting from the environment."""
+    fix: Optional[str] = None
+    """The one line that makes the client sign with SigV4, where no `.env` variable can."""
+
+
+# botocore presigns S3 URLs with SigV2 in every region that still accepts it unless the client is configured
+# otherwise (botocore client.py `_default_s3_presign_to_sigv2`; boto/boto3#2680, boto/botocore#3791), and
+# reads that configuration from code or ~/.aws/config only, never from the environment. AWS refuses SigV2
+# for SSE-KMS objects and for buckets created since June 2020, so those links break in prod.
+BOTO3_SIGV4_FIX = 'boto3.client("s3", ..., config=botocore.config.Config(signature_version="s3v4"))'
+PRESIGN_SIGNING: dict[str, PresignSigning] = {
+    "django": PresignSigning("django-storages (boto3)", "sigv4"),  # the .env sets AWS_S3_SIGNATURE_VERSION
+    "s3": PresignSigning("minio-py", "sigv4"),  # minio-py signs only with SigV4
+    "object-storage": PresignSigning("boto3", "sigv2", BOTO3_SIGV4_FIX),
+    "aws-sdk": PresignSigning("boto3", "sigv2", BOTO3_SIGV4_FIX + ", or once per machine: "
+                              "`aws configure set default.s3.signature_version s3v4`"),
+    "laravel": PresignSigning("AWS SDK for PHP v3", "sigv4"),  # its S3 client signs presigned URLs with SigV4
+}
+
+
+def presign_note(dialect: str, connection: Connection) -> Optional[str]:
+    """What the app must change in code for presigned URLs AWS accepts, when its `.env` cannot say it."""
+    signing = PRESIGN_SIGNING.get(dialect)
+    if connection.get("backend") != "aws" or signing is None or signing.fix is None:
+        return None
+    return (f"{signing.client} signs presigned URLs with SigV2 unless told otherwise, which AWS refuses for "
+            f"SSE-KMS objects and buckets created since June 2020, and no {dialect} variable can change that. "
+            f"Build the client with {signing.fix}.")
+
+
 class DotenvError(ValueError):
     """A dialect, connection or value that cannot become a `.env`; the message says what to do."""
 

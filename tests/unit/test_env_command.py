@@ -224,3 +224,14 @@ def test_make_env_keeps_a_multi_line_value_byte_identical_and_writes_through_a_s
     values = dotenv_values(tmp_path / ".env")
     assert values["APP_KEY"].splitlines()[1] == "OBJECT_STORAGE_BUCKET=inside-the-value"
     assert values["OBJECT_STORAGE_BUCKET"] == "app-storage-prod-chat"
+
+
+def test_make_env_names_the_sigv4_fix_where_the_dialect_cannot_carry_it(plan_files, tmp_path):
+    chat = run_cli("env", "--stack", "prod", "--app", "chat", "--from", str(plan_files["shown"]),
+                   "--out", str(tmp_path / "chat.env"))
+    assert chat.returncode == 0, chat.stderr
+    assert 'note: boto3 signs presigned URLs with SigV2' in chat.stdout
+    assert 'Config(signature_version="s3v4")' in chat.stdout
+    vista = run_cli("env", "--stack", "prod", "--app", "vista", "--from", str(plan_files["shown"]),
+                    "--out", str(tmp_path / "vista.env"))
+    assert vista.returncode == 0 and "note:" not in vista.stdout
