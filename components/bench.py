@@ -1,4 +1,4 @@
-"""`make bench`: the DESIGN.md §8 budgets, measured (not asserted by tests).
+"""`make bench`: the performance budgets (README, Budgets), measured (not asserted by tests).
 
 For the prod stack and synthetic stacks of 1, 10 and 100 apps it times the offline evaluation of the
 real program (settings gate + components) and the bare SDK registering the very same resources (same

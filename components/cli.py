@@ -1,7 +1,7 @@
 """The command-line entry behind the make targets: `python -m components.cli <verb>`.
 
 Verbs: `plan` (evaluate a stack offline), `env` (write an app's `.env` from the stack outputs) and `bench`
-(DESIGN.md §8 budgets).
+(the performance budgets).
 Exit codes: 0 fine, 2 the stack's config, outputs or file have problems (messages on stderr, no traceback;
 `env` leaves the file untouched).
 """
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                           "an offline plan) instead of the Pulumi CLI")
     env.add_argument("--dry-run", action="store_true", help="print the change, secrets masked; write nothing")
     env.set_defaults(run=env_command)
-    bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (DESIGN.md §8)")
+    bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the performance budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")
     bench_verb.set_defaults(run=bench_command)
