@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                           "an offline plan) instead of the Pulumi CLI")
     env.add_argument("--dry-run", action="store_true", help="print the change, secrets masked; write nothing")
     env.set_defaults(run=env_command)
-    bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the performance budgets)")
+    bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")
     bench_verb.set_defaults(run=bench_command)

@@ -123,6 +123,9 @@ _WAF_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/we
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:(?P<port>\d{1,5}))?$")
+# A header value CloudFront can send: visible ASCII and inner spaces, at most 1,783 characters (CloudFront
+# quotas, "maximum length of a custom header value").
+_HEADER_VALUE = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,1781}[\x21-\x7e])?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,7 +410,9 @@ def _read_area(p: _Problems, path: str, name: str, data: Any) -> Optional[Area]:
         name=name,
         access=access,
         prefix=prefix,
-        cache_control=_read_str(p, path, data, "cacheControl", AREA_DEFAULTS),
+        cache_control=_read_matching(p, path, data, "cacheControl", AREA_DEFAULTS, _HEADER_VALUE,
+                                     "is not an HTTP header value CloudFront can send",
+                                     "Write it on one line in plain ASCII, like 'public, max-age=86400'."),
         presign_seconds=_read_int(p, path, data, "presignSeconds", AREA_DEFAULTS,
                                   1, MAX_PRESIGN_SECONDS, "seconds"),
     )

@@ -91,7 +91,8 @@ class Cdn(pulumi.ComponentResource):
         tags = dict(args.tags)
 
         access_control = aws.cloudfront.OriginAccessControl(
-            f"{name}-oac", name=naming.cdn_origin_access_control_name(args.bucket_name), description=f"CloudFront reads s3://{args.bucket_name}",
+            f"{name}-oac", name=naming.cdn_origin_access_control_name(args.bucket_name),
+            description=f"CloudFront reads s3://{args.bucket_name}",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers", name=naming.cdn_security_headers_policy_name(args.bucket_name), opts=child,
@@ -104,7 +105,8 @@ class Cdn(pulumi.ComponentResource):
             comment=f"Cache-Control: {value}"[:128], security_headers_config=SECURITY_HEADERS,
             custom_headers_config={"items": [{"header": "Cache-Control", "value": value, "override": False}]})
             for value in sorted(set(args.cache_control.values()))}
-        deny = aws.cloudfront.Function(f"{name}-deny-unlisted-paths", name=naming.cdn_deny_function_name(args.bucket_name),
+        deny = aws.cloudfront.Function(f"{name}-deny-unlisted-paths",
+                                       name=naming.cdn_deny_function_name(args.bucket_name),
                                        runtime="cloudfront-js-2.0", publish=True, code=DENY_UNLISTED_PATHS_CODE,
                                        comment="Answers 403 outside the public area prefixes", opts=child)
 

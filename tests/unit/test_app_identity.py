@@ -47,8 +47,9 @@ def test_kms_statement_names_only_the_bucket_key():
 
 def declare_identity():
     def program():
-        AppIdentity("chat-identity", AppIdentityArgs(user_name="acme-chat", group_name="acme-chat-access", bucket_arn=BUCKET_ARN,
-                                                     prefixes=("uploads/",), kms_key_arn=KEY_ARN))
+        AppIdentity("chat-identity", AppIdentityArgs(user_name="acme-chat", group_name="acme-chat-access",
+                                                     bucket_arn=BUCKET_ARN, prefixes=("uploads/",),
+                                                     kms_key_arn=KEY_ARN))
     plan = plan_program(program)
     return by_kind(plan), plan
 
@@ -69,8 +70,8 @@ def test_permissions_come_through_a_group_not_the_user():
 def test_secret_access_key_is_a_secret_output():
     def program():
         import pulumi
-        identity = AppIdentity("i", AppIdentityArgs(user_name="acme-chat", group_name="acme-chat-access", bucket_arn=BUCKET_ARN,
-                                                    prefixes=("uploads/",)))
+        identity = AppIdentity("i", AppIdentityArgs(user_name="acme-chat", group_name="acme-chat-access",
+                                                    bucket_arn=BUCKET_ARN, prefixes=("uploads/",)))
         pulumi.export("secret", identity.secret_access_key)
         pulumi.export("key_id", identity.access_key_id)
     outputs = plan_program(program).outputs

@@ -515,3 +515,10 @@ def test_cache_control_that_nothing_applies_is_reported_with_the_apps_own_fix():
     assert "areas shop.media" in warning and "Cache-Control on each object" in warning
     with_cdn = mutated(lambda v: shop(v)["areas"]["media"].update(cacheControl="max-age=60"))
     assert not any(w.startswith("cacheControl") for w in settings_for(with_cdn).warnings)
+
+
+@pytest.mark.parametrize("value", ["max-age=60\nX-Evil: 1", " max-age=60", "max-âge=60", "x" * 1784])
+def test_fails_cache_control_that_is_no_header_value(value):
+    """CloudFront quotas: a custom header value is visible ASCII, at most 1,783 characters."""
+    message = only_problem(mutated(lambda v: shop(v)["areas"]["media"].update(cacheControl=value)))
+    assert message.startswith("app-storage:apps.shop.areas.media.cacheControl: is not an HTTP header value")
