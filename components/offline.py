@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import yaml
 from google.protobuf import json_format
 
 import pulumi
@@ -28,29 +27,12 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.stack_file import StackFileError, one_line, read_yaml_map
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MASK = "[secret]"
 UNKNOWN_MARK = "[unknown]"
 MOCK_ACCOUNT = "123456789012"
-
-
-class StackFileError(Exception):
-    """The stack file is missing or not valid YAML config; exit code 2, like a settings problem."""
-
-
-class _NoDuplicateKeysLoader(yaml.SafeLoader):
-    """YAML keeps the last of two equal keys silently; a stack file must not (two apps named alike)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise StackFileError(
-                    f"line {key_node.start_mark.line + 1}: key {key!r} appears twice; keep one (YAML would "
-                    f"silently drop the first)")
-            seen.add(key)
-        return super().construct_mapping(node, deep)
 
 
 def to_config_text(value: Any) -> str:
@@ -62,43 +44,13 @@ def to_config_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _load_yaml_map(path: Path) -> dict:
-    """A Pulumi YAML file as a map; anything the CLI could not read is one StackFileError naming the file."""
-    try:
-        document = yaml.load(path.read_text(), Loader=_NoDuplicateKeysLoader)
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
-    except StackFileError as error:
-        raise StackFileError(f"{path.name}: {error}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StackFileError(f"{path.name} cannot be read: {error}") from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise StackFileError(f"{path.name}: the file must be a map with a `config:` section, not a "
-                             f"{type(document).__name__}; see Pulumi.prod.yaml for the shape")
-    if _refers_to_itself(document):
-        raise StackFileError(f"{path.name}: a YAML alias refers to the value that contains it (like "
-                             "`key: &a [*a]`), which has no end; write the value out")
-    return document
-
-
-def _refers_to_itself(value: Any, enclosing: frozenset = frozenset()) -> bool:
-    """True when an alias makes `value` contain itself (PyYAML builds such a cycle; JSON cannot hold it)."""
-    if not isinstance(value, (dict, list)):
-        return False
-    if id(value) in enclosing:
-        return True
-    enclosing = enclosing | {id(value)}
-    children = value.values() if isinstance(value, dict) else value
-    return any(_refers_to_itself(child, enclosing) for child in children)
-
-
-def _read_config_section(path: Path) -> dict:
-    raw = _load_yaml_map(path).get("config") or {}
+def _read_config_section(path: Path) -> tuple[dict, dict]:
+    """The file's `config:` map, and each top-level scalar's text as written (see `read_yaml_map`)."""
+    document, texts = read_yaml_map(path)
+    raw = document.get("config") or {}
     if not isinstance(raw, dict):
         raise StackFileError(f"{path.name}: `config` must be a map of keys to values")
-    return raw
+    return raw, texts
 
 
 # --- the engine's project-config rules ------------------------------------------------------------
@@ -120,7 +72,7 @@ def project_config_entries(root: Path = PROJECT_ROOT) -> tuple[str, dict[str, di
     """`Pulumi.yaml`'s project name and config entries, shorthand values rewritten as the CLI does: a bare
     value of a project key is its `default`, of another namespace's key its `value`. A project file the
     CLI would refuse (Project.Validate) is a StackFileError."""
-    document = _load_yaml_map(root / "Pulumi.yaml")
+    document, _ = read_yaml_map(root / "Pulumi.yaml")
     project = str(document.get("name") or "")
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
@@ -225,17 +177,24 @@ def stack_config_values(stack: str, root: Path = PROJECT_ROOT, project: str = "a
     if not path.exists():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack file {path.name}; known stacks: {', '.join(known) or 'none'}")
-    if not path.is_file():
-        raise StackFileError(f"{path}: not a file; name a stack file like Pulumi.{stack}.yaml")
     project_name, entries = project_config_entries(root)
     project = project_name or project
     values = {}
+    spelled: dict[str, str] = {}
     secret_keys = []
-    for key, value in _read_config_section(path).items():
-        full_key = _full_key(project, str(key))
+    config, texts = _read_config_section(path)
+    for key, value in config.items():
+        full_key = _full_key(project, key)
+        if full_key in spelled:
+            raise StackFileError(one_line(
+                f"{path.name}: '{spelled[full_key]}' and '{key}' both set {full_key}; the last would win "
+                "silently. Keep one"))
+        spelled[full_key] = key
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.append(full_key)
             value = MASK  # ciphertext needs the stack's secrets provider; offline it stays masked
+        elif key in texts:
+            value = texts[key]  # a scalar reaches the program as the text written (`no` stays "no")
         values[full_key] = value
     return apply_project_config(stack, project, entries, values, secret_keys), secret_keys
 
