@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 BUCKET_NAME_MIN = 3
@@ -67,6 +68,31 @@ def derived_bucket_name(bucket_prefix: str, app: str) -> str:
     if not bucket_prefix:
         raise ValueError("a derived bucket name needs a prefix; the settings gate supplies <project>-<stack>")
     return f"{bucket_prefix}-{app}"
+
+
+# AWS tags (S3, IAM, KMS, CloudFront alike): keys of 1-128 and values of 0-256 Unicode letters, digits,
+# spaces and `_ . : / = + - @`; the `aws:` prefix is AWS's own (AWS Tagging Best Practices, "Tag naming").
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+_TAG_SYMBOLS = set("_.:/=+-@")
+
+
+def _tag_text_ok(text: str) -> bool:
+    return all(c in _TAG_SYMBOLS or unicodedata.category(c)[0] in "LNZ" for c in text)
+
+
+def aws_tag_problems(key: str, value: str) -> list[str]:
+    """Everything AWS refuses in one tag; empty when it is valid."""
+    problems = []
+    if not 1 <= len(key) <= TAG_KEY_MAX:
+        problems.append(f"a tag key has 1 to {TAG_KEY_MAX} characters")
+    if not len(value) <= TAG_VALUE_MAX:
+        problems.append(f"a tag value has at most {TAG_VALUE_MAX} characters")
+    if not (_tag_text_ok(key) and _tag_text_ok(value)):
+        problems.append("tags hold only letters, digits, spaces and _ . : / = + - @")
+    if key.lower().startswith("aws:"):
+        problems.append("the 'aws:' prefix is reserved for AWS")
+    return problems
 
 
 def partition_for(region: str) -> str:
@@ -206,18 +232,19 @@ def minio_policy_name(bucket: str) -> str:
     return shortened(bucket, "-access", MINIO_POLICY.max_length)
 
 
-def derived_names(bucket: str, backend: str) -> list[tuple[str, NameRule]]:
-    """Every physical name the stack derives from an app's `bucket` on `backend`, with the rule it must meet."""
+def derived_names(bucket: str, backend: str, replicated: bool = True) -> list[tuple[str, NameRule]]:
+    """Every physical name the stack derives from an app's `bucket` on `backend` (with replication, the
+    replica's too), with the rule it must meet."""
     if backend == "minio":
         return [(minio_user_name(bucket), MINIO_USER), (minio_policy_name(bucket), MINIO_POLICY)]
     replica = replica_bucket_name(bucket)
+    replica_names = [(replica, S3_BUCKET), (replication_role_name(bucket), IAM_ROLE),
+                     (kms_alias_name(replica), KMS_ALIAS)] if replicated else []
     return [
-        (replica, S3_BUCKET),
+        *replica_names,
         (iam_user_name(bucket), IAM_USER),
         (iam_group_name(bucket), IAM_GROUP),
-        (replication_role_name(bucket), IAM_ROLE),
         (kms_alias_name(bucket), KMS_ALIAS),
-        (kms_alias_name(replica), KMS_ALIAS),
         (cdn_origin_access_control_name(bucket), CLOUDFRONT_ORIGIN_ACCESS_CONTROL),
         (cdn_security_headers_policy_name(bucket), CLOUDFRONT_RESPONSE_HEADERS_POLICY),
         (cdn_cache_headers_policy_name(bucket, "public, max-age=31536000, immutable"),

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Optional
 from pulumi import RunError
 
 from components import naming
+from components.messages import one_line
 from components.dotenv import DIALECTS
 
 NAMESPACE = "app-storage"
@@ -83,6 +84,11 @@ MINIO_PROVIDER_DEFAULTS: dict[str, Any] = {
 }
 # Provider credentials come from the environment (MINIO_USER / MINIO_PASSWORD), never from the stack file.
 MINIO_CREDENTIAL_KEYS = ("minioUser", "minioPassword", "minioAccessKey", "minioSecretKey", "minioSessionToken")
+# Every setting of the pulumi-minio 0.17 provider (pulumi_minio.config) that is not a credential.
+MINIO_PROVIDER_KEYS = (*MINIO_PROVIDER_DEFAULTS, "minioInsecure", "minioCacertFile", "minioCertFile", "minioKeyFile",
+                       "minioApiVersion")
+# The config namespaces this program or its providers read; a near miss of one is a typo that would be ignored.
+KNOWN_NAMESPACES = ("app-storage", "aws", "minio", "pulumi")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "host.docker.internal")
 APP_DEFAULTS: dict[str, Any] = {
     "dialect": "aws-sdk",
@@ -244,11 +250,11 @@ class SettingsError(RunError):
     """
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
+        self.problems = [one_line(problem) for problem in problems]
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(
             f"app-storage: the stack config has {count}; nothing was declared:\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            + "\n".join(f"  - {p}" for p in self.problems)
         )
 
 
@@ -257,8 +263,20 @@ class SettingsError(RunError):
 # every problem is found in one run.
 
 
+SHOWN_VALUE_MAX = 120
+HIDDEN = object()
+"""A value never echoed (an unknown key may hold a password)."""
+
+
 def _show(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else repr(value)
+    """The value as the message shows it: short, one line, and safe for any size of number."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a number of {len(format(value, 'x'))} hex digits"
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_MAX else text[:SHOWN_VALUE_MAX] + "…"
 
 
 class _Problems:
@@ -266,7 +284,8 @@ class _Problems:
         self.messages: list[str] = []
 
     def add(self, key: str, value: Any, problem: str, fix: str) -> None:
-        self.messages.append(f"{key}: {problem} (got {_show(value)}). {fix}")
+        shown = "" if value is HIDDEN else f" (got {_show(value)})"
+        self.messages.append(one_line(f"{key}: {problem}{shown}. {fix}"))
 
 
 def _key(path: str, child: str | int) -> str:
@@ -276,17 +295,23 @@ def _key(path: str, child: str | int) -> str:
 
 
 def _check_known(p: _Problems, path: str, data: Mapping[str, Any], known: Mapping[str, Any]) -> None:
-    for name, value in data.items():
+    for name in data:
         if name in known:
             continue
-        guess = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+        guess = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
         fix = f"Did you mean '{guess[0]}'?" if guess else f"Known keys here: {', '.join(known)}."
-        p.add(_key(path, name), value, "is not a known setting", fix)
+        p.add(_key(path, name), HIDDEN, "is not a known setting (its value is not shown)", fix)
+
+
+def _value(data: Mapping, name: str, defaults: Mapping) -> Any:
+    """The key's value; absent or null (JSON's "unset") gives the default."""
+    value = data.get(name)
+    return defaults[name] if value is None else value
 
 
 def _read_str(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
               choices: tuple[str, ...] = ()) -> Any:
-    value = data.get(name, defaults[name])
+    value = _value(data, name, defaults)
     if value is None:
         return None
     if not isinstance(value, str):
@@ -314,7 +339,7 @@ def _choices(choices: tuple[str, ...]) -> str:
 
 
 def _read_bool(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> bool:
-    value = data.get(name, defaults[name])
+    value = _value(data, name, defaults)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -325,11 +350,11 @@ def _read_bool(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapp
 
 def _read_int(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
               low: int, high: int, unit: str) -> Optional[int]:
-    value = data.get(name, defaults[name])
+    value = _value(data, name, defaults)
     if value is None:
         return None
     number = value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):  # ASCII digits: not '²'
         number = int(value)
     if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
         p.add(_key(path, name), value, f"must be a whole number of {unit} from {low} to {high}",
@@ -339,7 +364,7 @@ def _read_int(p: _Problems, path: str, data: Mapping, name: str, defaults: Mappi
 
 
 def _read_map(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> dict:
-    value = data.get(name, defaults[name])
+    value = _value(data, name, defaults)
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -349,7 +374,7 @@ def _read_map(p: _Problems, path: str, data: Mapping, name: str, defaults: Mappi
 
 
 def _read_list(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> list:
-    value = data.get(name, defaults[name])
+    value = _value(data, name, defaults)
     if value is None:
         return []
     if not isinstance(value, list):
@@ -429,7 +454,7 @@ def _check_area_overlap(p: _Problems, path: str, areas: list[Area]) -> None:
 
 def _read_transition(p: _Problems, path: str, data: dict) -> Optional[Transition]:
     _check_known(p, path, data, TRANSITION_DEFAULTS)
-    if "days" not in data or "storageClass" not in data:
+    if data.get("days") is None or data.get("storageClass") is None:
         p.add(path, data, "needs both days and storageClass", "Write e.g. `{days: 90, storageClass: STANDARD_IA}`.")
         return None
     before = len(p.messages)
@@ -484,7 +509,7 @@ def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area])
         p.add(_key(path, "expireDays"), expire_days,
               f"must come after the last transition (day {transitions[-1].days})",
               f"Expire later than day {transitions[-1].days}, or drop the later transitions.")
-    if not transitions and expire_days is None and "transitions" not in data:
+    if not transitions and expire_days is None and not data.get("transitions"):
         p.add(path, data, "neither transitions nor expires anything", "Add `transitions` or `expireDays`.")
     return LifecycleRule(prefix=prefix or "", transitions=tuple(transitions), expire_days=expire_days)
 
@@ -492,7 +517,7 @@ def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area])
 def _read_cors_rule(p: _Problems, path: str, data: dict, protect_data: bool) -> Optional[CorsRule]:
     _check_known(p, path, data, CORS_DEFAULTS)
     for required in ("origins", "methods"):
-        if required not in data:
+        if data.get(required) is None:
             p.add(path, data, f"has no {required}", f"Add `{required}: [...]`.")
     origins = _read_str_list(p, path, data, "origins", CORS_DEFAULTS)
     allow_any = _read_bool(p, path, data, "allowAnyOrigin", CORS_DEFAULTS)
@@ -566,13 +591,39 @@ def _read_tags(p: _Problems, path: str, data: Mapping) -> dict[str, str]:
     tags = _read_map(p, path, data, "tags", STACK_DEFAULTS)
     good = {}
     for tag, value in tags.items():
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(tag) > 128 \
-                or len(str(value)) > 256 or tag.lower().startswith("aws:"):
-            p.add(_key(_key(path, "tags"), tag), value, "is not a valid AWS tag",
-                  "Use a key of at most 128 characters not starting with 'aws:' and a text value of at most 256.")
+        tag_key = _key(_key(path, "tags"), tag)
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            p.add(tag_key, value, "is not a tag value", "Give the tag a text value.")
+            continue
+        problems = naming.aws_tag_problems(tag, str(value))
+        if problems:
+            p.add(tag_key, value, "is not a valid AWS tag: " + "; ".join(problems), "Rename the tag or change its value.")
         else:
             good[tag] = str(value)
     return good
+
+
+def _check_name_collisions(p: _Problems, apps_path: str, apps: list[AppSettings], backend: str,
+                           replicated: bool) -> None:
+    """Every physical name the stack declares is its own: an app's bucket, replica, role, alias or user may not
+    be another app's (`shared-x` and its replica `shared-x-replica` against an app bucket `shared-x-replica`)."""
+    owners: dict[tuple[str, str], str] = {}
+    reported: set[frozenset] = set()
+    for app in apps:
+        for name, rule in [(app.bucket_name, naming.S3_BUCKET),
+                           *naming.derived_names(app.bucket_name, backend, replicated)]:
+            other = owners.setdefault((rule.resource, name), app.name)
+            pair = frozenset((other, app.name))
+            if other == app.name or pair in reported:
+                continue
+            reported.add(pair)
+            if name == app.bucket_name and rule is naming.S3_BUCKET and name in (a.bucket_name for a in apps
+                                                                                 if a.name == other):
+                problem = f"is also the bucket of app '{other}'"
+            else:
+                problem = f"gives the {rule.resource} name {name!r}, which app '{other}' declares too"
+            p.add(_key(_key(apps_path, app.name), "bucketName"), app.bucket_name, problem,
+                  "Give each app its own bucket, none named like another app's replica.")
 
 
 def decode_config_value(text: Any) -> Any:
@@ -580,7 +631,11 @@ def decode_config_value(text: Any) -> Any:
     if isinstance(text, str) and text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except RecursionError:
+            raise ValueError("nested too deep") from None
+        except ValueError as error:
+            if "integer string conversion" in str(error):
+                raise ValueError("a number in it has too many digits") from None
             return text
     return text
 
@@ -592,9 +647,19 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     """
     p = _Problems()
     prefix = f"{NAMESPACE}:"
-    data = {key[len(prefix):]: decode_config_value(value) for key, value in config.items() if key.startswith(prefix)}
+    data = {}
+    unreadable = set()
+    for key, value in config.items():
+        if key.startswith(prefix):
+            try:
+                data[key[len(prefix):]] = decode_config_value(value)
+            except ValueError as error:
+                unreadable.add(key[len(prefix):])
+                p.add(key, HIDDEN, f"is not readable structured config ({error})",
+                      "Write it as a YAML map or list of plain values.")
     path = prefix
     _check_known(p, path, data, STACK_DEFAULTS)
+    _check_other_namespaces(p, config)
 
     backend = _read_str(p, path, data, "backend", STACK_DEFAULTS, BACKENDS)
     encryption = _read_str(p, path, data, "encryption", STACK_DEFAULTS, ENCRYPTION_KINDS)
@@ -634,18 +699,12 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
 
     apps_path = _key(path, "apps")
     raw_apps = data.get("apps")
-    if not isinstance(raw_apps, dict) or not raw_apps:
+    if (not isinstance(raw_apps, dict) or not raw_apps) and "apps" not in unreadable:
         p.add(apps_path, raw_apps, "must name at least one app",
               "Add e.g. `app-storage:apps: {myapp: {dialect: django}}` to the stack file.")
-        raw_apps = {}
+    raw_apps = raw_apps if isinstance(raw_apps, dict) else {}
     apps = [a for a in (_read_app(p, _key(apps_path, name), name, app, bucket_prefix, protect_data)
                         for name, app in raw_apps.items()) if a]
-    seen: dict[str, str] = {}
-    for app in apps:
-        if app.bucket_name in seen:
-            p.add(_key(_key(apps_path, app.name), "bucketName"), app.bucket_name,
-                  f"is also the bucket of app '{seen[app.bucket_name]}'", "Give each app its own bucket.")
-        seen.setdefault(app.bucket_name, app.name)
 
     replication = cdn = None
     public_without_cdn = _read_bool(p, path, data, "publicWithoutCdn", STACK_DEFAULTS)
@@ -660,6 +719,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         if public_without_cdn:
             warnings.append(f"{_key(path, 'publicWithoutCdn')} has no effect on minio: MinIO serves the public areas "
                             "itself, anonymously, from their prefixes. Remove it from this stack.")
+    _check_name_collisions(p, apps_path, apps, backend, replicated=replication is not None)
 
     settings = StackSettings(
         project=project,
@@ -697,15 +757,32 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
 # -> a problem. Nothing is dropped silently.
 
 
+def _check_other_namespaces(p: _Problems, config: Mapping[str, Any]) -> None:
+    """MinIO credentials (or misspellings of them) in the stack, on any backend; unknown MinIO settings; near
+    misses of a known namespace. None of their values is ever shown: it may be a password."""
+    for key in config:
+        namespace, _, name = str(key).partition(":")
+        if namespace == "minio" and name not in MINIO_PROVIDER_KEYS:
+            if name in MINIO_CREDENTIAL_KEYS or difflib.get_close_matches(name, MINIO_CREDENTIAL_KEYS, n=1, cutoff=0.8):
+                p.add(key, HIDDEN, "is a MinIO credential in the stack config, or a misspelling of one (its value is "
+                      "not shown)", f"Remove it (`pulumi config rm {key}`) and export MINIO_USER and MINIO_PASSWORD; "
+                      "the provider reads them from the environment.")
+            else:
+                guess = difflib.get_close_matches(name, MINIO_PROVIDER_KEYS, n=1, cutoff=0.6)
+                p.add(key, HIDDEN, "is not a setting of the MinIO provider (its value is not shown)",
+                      f"Did you mean 'minio:{guess[0]}'?" if guess else
+                      f"Known: {', '.join('minio:' + k for k in MINIO_PROVIDER_KEYS)}.")
+        elif namespace not in KNOWN_NAMESPACES:
+            guess = difflib.get_close_matches(namespace, KNOWN_NAMESPACES, n=1, cutoff=0.75)
+            if guess:
+                p.add(key, HIDDEN, f"is in the namespace '{namespace}', which nothing here reads (its value is not "
+                      "shown)", f"Did you mean '{guess[0]}:{name}'?")
+
+
 def _read_minio_backend(p: _Problems, warnings: list[str], config: Mapping[str, Any], data: Mapping,
                          encryption: str) -> tuple[MinioSettings, str]:
     path = "minio:"
     provider = {key[len(path):]: value for key, value in config.items() if key.startswith(path)}
-    for credential in MINIO_CREDENTIAL_KEYS:
-        if credential in provider:
-            p.add(_key(path, credential), "[hidden]", "is a MinIO credential in the stack config",
-                  f"Remove it (`pulumi config rm {path}{credential}`) and export MINIO_USER and MINIO_PASSWORD; "
-                  "the provider reads them from the environment.")
     server = _read_str(p, path, provider, "minioServer", MINIO_PROVIDER_DEFAULTS)
     use_tls = _read_bool(p, path, provider, "minioSsl", MINIO_PROVIDER_DEFAULTS)
     region = _read_str(p, path, provider, "minioRegion", MINIO_PROVIDER_DEFAULTS) or "us-east-1"

@@ -22,22 +22,18 @@ from ruamel.yaml.constructor import DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from components.messages import one_line
+
 # More values than this, once aliases are expanded, is a YAML "billion laughs", not a stack file (yaml.v3
 # refuses such documents as "excessive aliasing").
 MAX_EXPANDED_VALUES = 100_000
 # Deeper than this no config is, and Python's JSON decoder (the program reads structured config as JSON)
 # would not get through it.
 MAX_DEPTH = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class StackFileError(Exception):
     """A Pulumi YAML file the CLI would refuse, or that no program could read; exit code 2."""
-
-
-def one_line(text: str) -> str:
-    """`text` with every line break and control character escaped, so that a message stays one line."""
-    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 class _CliConstructor(SafeConstructor):

@@ -522,3 +522,119 @@ def test_fails_cache_control_that_is_no_header_value(value):
     """CloudFront quotas: a custom header value is visible ASCII, at most 1,783 characters."""
     message = only_problem(mutated(lambda v: shop(v)["areas"]["media"].update(cacheControl=value)))
     assert message.startswith("app-storage:apps.shop.areas.media.cacheControl: is not an HTTP header value")
+
+
+# --- hostile input: types before meaning, the whole name space, secrets never echoed ---------------------
+
+def test_null_means_unset_and_takes_the_default():
+    def nulls(values):
+        shop(values).update(dialect=None, cors=None)
+        shop(values)["areas"]["private"]["presignSeconds"] = None
+    app = settings_for(mutated(nulls)).apps[0]
+    assert app.dialect == "aws-sdk" and app.cors == ()
+    assert {a.name: a.presign_seconds for a in app.areas}["private"] == 3600
+
+
+@pytest.mark.parametrize("transition, expected", [
+    ({"days": None, "storageClass": "GLACIER"}, "needs both days and storageClass"),
+    ({"days": 400, "storageClass": None}, "needs both days and storageClass"),
+    ({"days": "²", "storageClass": "GLACIER"}, "must be a whole number of days"),
+    ({"days": "9" * 5000, "storageClass": "GLACIER"}, "must be a whole number of days"),
+    ({"days": True, "storageClass": "GLACIER"}, "must be a whole number of days"),
+])
+def test_fails_transition_values_of_the_wrong_type_without_a_traceback(transition, expected):
+    def second_transition(values):
+        shop(values)["lifecycle"][0]["transitions"][1] = transition
+        shop(values)["lifecycle"][0].pop("expireDays")
+    message = only_problem(mutated(second_transition))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0].transitions[1]") and expected in message
+    assert len(message) < 400
+
+
+def test_fails_a_lifecycle_rule_with_no_action():
+    message = only_problem(mutated(lambda v: shop(v).update(lifecycle=[{"area": "private", "transitions": []}])))
+    assert message.startswith("app-storage:apps.shop.lifecycle[0]: neither transitions nor expires anything")
+
+
+def test_fails_an_apps_replica_named_like_another_apps_bucket():
+    def collide(values):
+        values["app-storage:replication"] = {"region": "us-west-2"}
+        values["app-storage:apps"]["x"] = {"bucketName": "shared-x"}
+        values["app-storage:apps"]["y"] = {"bucketName": "shared-x-replica"}
+    message = only_problem(mutated(collide))
+    assert message.startswith("app-storage:apps.y.bucketName: gives the S3 bucket name 'shared-x-replica', which "
+                              "app 'x' declares too")
+    without_replication = mutated(lambda v: v["app-storage:apps"].update(x={"bucketName": "shared-x"},
+                                                                          y={"bucketName": "shared-x-replica"}))
+    assert settings_for(without_replication).apps  # no replica, no clash
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ({"": "x"}, "a tag key has 1 to 128 characters"),
+    ({"team<1>": "x"}, "tags hold only letters, digits, spaces"),
+    ({"team": "a\u0000b"}, "tags hold only letters"),
+    ({"AWS:owner": "me"}, "reserved for AWS"),
+])
+def test_fails_tags_aws_refuses(tags, expected):
+    """AWS Tagging Best Practices: keys 1-128, values 0-256 characters of letters, digits, spaces and
+    _ . : / = + - @; the aws: prefix is reserved."""
+    message = only_problem(mutated(lambda v: v.update({"app-storage:tags": tags})))
+    assert "is not a valid AWS tag" in message and expected in message
+
+
+def test_unicode_tags_aws_allows_pass():
+    settings = settings_for(mutated(lambda v: v.update({"app-storage:tags": {"équipe": "données / stockage"}})))
+    assert settings.tags == {"équipe": "données / stockage"}
+
+
+@pytest.mark.parametrize("key", ["minio:minioPassword", "minio:minioPasword", "minio:minioSecretKy"])
+def test_fails_minio_credentials_and_their_misspellings_on_any_backend_without_echoing_them(key):
+    for values in (mutated(lambda v: v.update({key: "hunter2-secret"})),
+                   on_minio(lambda v: v.update({key: "hunter2-secret"}))):
+        problems = problems_of(values)
+        [message] = [m for m in problems if m.startswith(f"{key}:")]
+        assert "MinIO credential" in message and "hunter2" not in " ".join(problems)
+
+
+def test_fails_an_unknown_minio_setting_with_a_suggestion():
+    message = only_problem(on_minio(lambda v: v.update({"minio:minioSsll": "true"})))
+    assert message.startswith("minio:minioSsll: is not a setting of the MinIO provider")
+    assert "Did you mean 'minio:minioSsl'?" in message
+
+
+def test_fails_a_near_miss_of_our_namespace_without_echoing_the_value():
+    message = only_problem(mutated(lambda v: v.update({"app-storge:protectData": "false"})))
+    assert message.startswith("app-storge:protectData: is in the namespace 'app-storge'")
+    assert "Did you mean 'app-storage:protectData'?" in message and "false" not in message
+
+
+def test_an_unrelated_namespace_is_left_to_its_own_program():
+    assert settings_for(mutated(lambda v: v.update({"datadog:apiKey": "x"}))).apps
+
+
+def test_fails_an_unknown_key_without_echoing_its_value():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:minioPassword": "hunter2"})))
+    assert message.startswith("app-storage:minioPassword: is not a known setting") and "hunter2" not in message
+
+
+def test_a_key_with_a_newline_or_an_escape_sequence_stays_on_one_line():
+    def forged(values):
+        values["app-storage:apps"]["x\n  - app-storage:fake: forged problem"] = {}
+        values["app-storage:apps"]["\x1b[31mred"] = {}
+    with pytest.raises(SettingsError) as caught:
+        settings_for(mutated(forged))
+    text = str(caught.value)
+    assert "has 2 problems" in text and len(text.splitlines()) == 3
+    assert "\x1b" not in text and "\\x1b" in text and "\\n" in text
+
+
+def test_fails_a_number_too_large_to_read_in_structured_config():
+    """The CLI hands structured config over as JSON text; a 5000-digit number in it is one clear problem."""
+    from components.settings import parse_settings
+    from tests.conftest import as_config
+    config = as_config(mutated(lambda v: shop(v)["lifecycle"][0].update(expireDays="HUGE")))
+    config["app-storage:apps"] = config["app-storage:apps"].replace('"HUGE"', "1" + "0" * 5000)
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(config, "app-storage", "test")
+    [message] = caught.value.problems
+    assert message.startswith("app-storage:apps: is not readable structured config") and len(message) < 400
