@@ -23,10 +23,10 @@ test: $(STAMP)
 plan: $(STAMP)
 	@$(PY) -m components.cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
 
-# make env STACK=<s> APP=<a> [DIALECT=<d>] [OUT=.env] [FROM=outputs.json] [DRY_RUN=1]
+# make env STACK=<s> APP=<a> [DIALECT=<d>] [OUT=.env] [FROM=outputs.json] [DRY_RUN=1] [FORCE=1]
 env: $(STAMP)
 	@$(PY) -m components.cli env --stack $(STACK) $(if $(APP),--app $(APP)) $(if $(DIALECT),--dialect $(DIALECT)) \
-		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run)
+		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
 
 bench: $(STAMP)
 	@$(PY) -m components.cli bench

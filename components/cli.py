@@ -9,7 +9,9 @@ Exit codes: 0 fine, 2 the stack's config, outputs or file have problems (message
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Callable
@@ -139,6 +141,19 @@ def plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _cleanup_on_termination():
+    """SIGTERM or SIGHUP mid-write unwinds like Ctrl-C, so the temporary file is removed, never left behind."""
+    def unwind(signum, _frame):
+        raise SystemExit(128 + signum)
+    previous = {sig: signal.signal(sig, unwind) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def env_command(args: argparse.Namespace) -> int:
     out: Path = args.out
     try:
@@ -148,7 +163,9 @@ def env_command(args: argparse.Namespace) -> int:
         if not dialect:
             raise OutputsError(f"the outputs of app {args.app!r} name no dialect; set DIALECT=<one of: "
                                f"{', '.join(dotenv.DIALECTS)}>")
-        values, changes = dotenv.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run)
+        with _cleanup_on_termination():
+            values, changes = dotenv.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run,
+                                                     force=args.force)
     except (OutputsError, ValueError, OSError) as error:
         print(f"make env: {error}; {out} was left untouched", file=sys.stderr)
         return EXIT_CONFIG
@@ -186,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="read the outputs from this JSON file (pulumi stack output --json --show-secrets, or "
                           "an offline plan) instead of the Pulumi CLI")
     env.add_argument("--dry-run", action="store_true", help="print the change, secrets masked; write nothing")
+    env.add_argument("--force", action="store_true", help="replace a read-only .env (it stays 0600 afterwards)")
     env.set_defaults(run=env_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,

@@ -12,9 +12,12 @@ unchanged through all three are refused instead.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,41 +250,52 @@ class Change:
     """added, changed, unchanged, or disabled (a key of the dialect with no value now: commented out)."""
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
+UTF8_BOM = "\ufeff"
+
+
 def _entries(text: str) -> list[tuple[Optional[str], str]]:
     """`text` as python-dotenv reads it: (key, exact source text) per entry, so a quoted value spanning lines
     is one entry; comments, blank lines and lines it cannot parse come with no key. Joined, the texts are
     `text` again."""
     entries: list[tuple[Optional[str], str]] = []
-    for binding in parse_stream(io.StringIO(text)):
+    for binding in parse_stream(io.StringIO(text, newline="")):
         chunk = binding.original.string
         # python-dotenv counts the blank lines before a key as part of its entry; they stay where they are.
-        blank = chunk[:len(chunk) - len(chunk.lstrip())].rfind("\n") + 1
+        blank = max(chunk[:len(chunk) - len(chunk.lstrip())].rfind(end) for end in ("\n", "\r")) + 1
         if blank:
             entries.append((None, chunk[:blank]))
         entries.append((None if binding.error else binding.key, chunk[blank:]))
     return entries
 
 
-def _ending_line(chunk: str) -> str:
-    return chunk if chunk.endswith("\n") else chunk + "\n"
-
-
 def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], header_line: str
               ) -> tuple[str, list[Change]]:
     """`existing` with `values` written in: each owned key rewritten where it stands, new ones after the
     last owned entry (or, in a file without any, at its end under `header_line`); owned keys that have no
-    value now are commented out. Every other entry stays byte for byte, multi-line values included."""
+    value now are commented out. Everything else stays byte for byte: other entries (multi-line values
+    included), line endings (a CRLF file gets CRLF lines), a byte-order mark, and characters that some
+    readers take for line breaks (U+2028, form feed, U+0085) but `.env` readers do not."""
+    bom = UTF8_BOM if existing.startswith(UTF8_BOM) else ""
+    existing = existing[len(bom):]
+    first_break = re.search(r"\r\n|\n|\r", existing)
+    newline = first_break.group() if first_break else "\n"
+
+    def ended(chunk: str) -> str:
+        return chunk if chunk.endswith(("\n", "\r")) else chunk + newline
+
     owned = set(owned) | set(values)
-    rendered = {name: quote(name, value) + "\n" for name, value in values.items()}
+    rendered = {name: quote(name, value) + newline for name, value in values.items()}
+    header_text = header_line + newline
     written: dict[str, str] = {}  # name -> kind
     out: list[str] = []
     header_at = last_owned_at = None
     for name, chunk in _entries(existing):
         if name is None:
-            for line in chunk.splitlines(keepends=True):
+            for line in _LINE.findall(chunk):  # only real line breaks: a U+2028 inside a comment stays put
                 if _header_of_same_app(line, header_line):
                     header_at = len(out)
-                    line = header_line + "\n"
+                    line = header_text
                 out.append(line)
             continue
         if name not in owned:
@@ -290,54 +304,89 @@ def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], he
         if name in written:
             continue  # a second assignment of an owned key would win over the one just written
         if name in rendered:
-            written[name] = "unchanged" if _ending_line(chunk) == rendered[name] else "changed"
+            written[name] = "unchanged" if ended(chunk) == rendered[name] else "changed"
             out.append(rendered[name])
         else:
             written[name] = "disabled"
-            out.append("".join(f"# {line.rstrip()}  (no value on this stack; disabled by make env)\n"
-                               if index == 0 else f"# {line.rstrip()}\n"
-                               for index, line in enumerate(chunk.strip().splitlines())))
+            lines = [line.rstrip("\r\n") for line in _LINE.findall(chunk.strip())]
+            out.append(f"# {lines[0]}  (no value on this stack; disabled by make env){newline}"
+                       + "".join(f"# {line}{newline}" for line in lines[1:]))
         last_owned_at = len(out) - 1
-    out = [_ending_line(chunk) for chunk in out]
+    out = [ended(chunk) for chunk in out]
     missing = [rendered[name] for name in values if name not in written]
     anchor = last_owned_at if last_owned_at is not None else header_at
     if missing and anchor is None:
-        out += (["\n"] if out and out[-1].strip() else []) + [header_line + "\n"] + missing
+        out += ([newline] if out and out[-1].strip() else []) + [header_text] + missing
         header_at = len(out) - len(missing) - 1
     elif missing:
         out[anchor + 1:anchor + 1] = missing
     if header_at is None:
         first_written = next((i for i, chunk in enumerate(out) if chunk in rendered.values()), None)
         if first_written is not None:
-            out.insert(first_written, header_line + "\n")
+            out.insert(first_written, header_text)
     changes = [Change(name, written.get(name, "added")) for name in values]
     changes += [Change(name, "disabled") for name, kind in written.items() if kind == "disabled"]
-    return "".join(out), changes
+    return bom + "".join(out), changes
 
 
 def update_env_file(path: Path, dialect: str, connection: Connection, stack: str, app: str,
-                    dry_run: bool = False) -> tuple[dict[str, str], list[Change]]:
+                    dry_run: bool = False, force: bool = False) -> tuple[dict[str, str], list[Change]]:
     """`make env`: the app's values merged into `path` (created if missing) and written 0600; with `dry_run`
-    nothing is written. Any error is raised before the file is touched. Returns (values, changes)."""
+    nothing is written. Any error is raised before the file is touched. Returns (values, changes).
+
+    Runs into one file are serialised (an advisory lock on the file's directory), so two apps written at
+    once both keep their keys. A read-only file is refused unless `force`; anything but a regular file is
+    refused always (a device, FIFO or socket would be replaced by, or block on, a file of secrets)."""
     values = render_env(dialect, connection)
     owned = [variable.name for variable in dialect_variables(dialect, connection)]
-    existing = path.read_text() if path.exists() else ""
-    text, changes = merge_env(existing, values, owned, header(stack, app, dialect))
-    if not dry_run:
-        write_private_file(path, text)
+    target = Path(os.path.realpath(path))  # a symlinked .env is written through
+    with _directory_lock(target.parent, shared=dry_run):
+        existing = _read_env_text(path, target, force or dry_run)
+        text, changes = merge_env(existing, values, owned, header(stack, app, dialect))
+        if not dry_run:
+            write_private_file(target, text)
     return values, changes
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path, shared: bool = False):
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise DotenvError(f"{directory}: {error.strerror}; the directory of the .env must exist") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _read_env_text(path: Path, target: Path, replace_read_only: bool) -> str:
+    try:
+        status = target.stat()
+    except FileNotFoundError:
+        return ""
+    if not stat.S_ISREG(status.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(status.st_mode) else "a FIFO" if stat.S_ISFIFO(status.st_mode)
+                else "a socket" if stat.S_ISSOCK(status.st_mode) else "a device")
+        raise DotenvError(f"{path} is {kind}, not a .env file; make env writes only regular files. Name a file.")
+    if not status.st_mode & stat.S_IWUSR and not replace_read_only:
+        raise DotenvError(f"{path} is read-only (mode {stat.S_IMODE(status.st_mode):04o}); FORCE=1 replaces it")
+    try:
+        return target.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DotenvError(f"{path} is not UTF-8 text (byte {error.start}); make env does not rewrite it") from None
 
 
 def write_private_file(path: Path, text: str) -> None:
     """Replace `path` with `text`, readable by its owner only (0600) from the first byte: a temporary file
-    in the same directory, renamed over the old one, so a failure never leaves half a file. A symlinked
-    `.env` (`.env -> .env.local`) is written through: its target is replaced, the link stays a link."""
+    in the same directory, renamed over the old one, so a failure never leaves half a file. The temporary
+    file is named `<name>.<random>.env`, which `.env*`, `.env.*` and `*.env` in a .gitignore all cover."""
     path = Path(os.path.realpath(path))
-    directory = path.parent
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)  # mkstemp: mode 0600
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".env", dir=path.parent)  # 0600
     try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o600)

@@ -20,6 +20,11 @@ from components.offline import MASK, Plan
 PLAN_KEYS = {f.name for f in fields(Plan)}
 # The connection fields without a default; outputs of an older app-storage may lack some (`backend`).
 REQUIRED_CONNECTION_FIELDS = tuple(f.name for f in fields(StorageConnection) if f.default is MISSING)
+# The JSON shape of each connection field that the dialects read.
+CONNECTION_FIELD_TYPES = {"backend": str, "region": str, "bucket": str, "access_key_id": str,
+                          "secret_access_key": str, "area_prefixes": dict, "public_areas": list,
+                          "presign_seconds": dict, "endpoint": str, "path_style": bool, "use_tls": bool,
+                          "public_base_url": str, "cdn_domain": str}
 OFFLINE_HINT = "FROM=o.json, after `make -s plan STACK={stack} FORMAT=json SHOW_SECRETS=1 > o.json`"
 
 
@@ -65,7 +70,10 @@ def _outputs_of_document(document: Any, stack: str, source: str) -> dict:
         if document["stack"] != stack:
             raise OutputsError(f"{source} is the plan of stack {document['stack']!r}, not {stack!r}; "
                                f"set STACK={document['stack']} or plan stack {stack}")
-        return document["outputs"]
+        document = document["outputs"]
+        if not isinstance(document, dict):
+            raise OutputsError(f"{source}: the plan's `outputs` is a {type(document).__name__}, not a JSON object "
+                               "of stack outputs; write the plan again with `make -s plan FORMAT=json SHOW_SECRETS=1`")
     return document
 
 
@@ -83,7 +91,7 @@ def connection_of(outputs: dict, app: str) -> Optional[dict]:
     if not isinstance(connection, dict):
         return None
     secret_name = secret_output_name(app, "secret_access_key")
-    if secret_name in outputs:
+    if isinstance(outputs.get(secret_name), str):
         return {**connection, "secret_access_key": outputs[secret_name]}
     return dict(connection)
 
@@ -97,6 +105,8 @@ def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict,
         raise OutputsError(f"no app {app!r} in the outputs of stack {stack}; it has: {', '.join(apps) or 'no apps'}")
     value = outputs[app]
     connection = connection_of(outputs, app)
+    if not isinstance(value, dict) and value != MASK:
+        raise OutputsError(f"output {app!r} of stack {stack} is a {type(value).__name__}, not an app's outputs")
     if value == MASK or (connection is not None and MASK in json.dumps(connection)):
         raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
                            f"plan with SHOW_SECRETS=1")
@@ -104,4 +114,11 @@ def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict,
     if missing:
         raise OutputsError(f"output {app!r} of stack {stack} has no connection {', '.join(missing)}; run "
                            f"`pulumi up -s {stack}` with this version of app-storage first")
-    return connection, value.get("dialect")
+    wrong = [key for key, kind in CONNECTION_FIELD_TYPES.items()
+             if connection.get(key) is not None and not isinstance(connection[key], kind)]
+    if wrong:
+        raise OutputsError(f"output {app!r} of stack {stack}: connection {', '.join(wrong)} "
+                           f"{'is' if len(wrong) == 1 else 'are'} not of the shape app-storage writes; read the "
+                           "outputs again (`pulumi stack output --json --show-secrets`)")
+    dialect = value.get("dialect")
+    return connection, dialect if isinstance(dialect, str) else None
