@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from components import bench, dotenv
+from components.messages import one_line
 from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
 from components.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
@@ -131,8 +132,11 @@ def render_text(plan: Plan) -> str:
 def plan_command(args: argparse.Namespace) -> int:
     try:
         plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
-    except (SettingsError, StackFileError) as error:
-        print(str(error), file=sys.stderr)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)  # a header line, then one escaped line per problem
+        return EXIT_CONFIG
+    except StackFileError as error:
+        print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
     if args.json:
         print(json.dumps(plan.as_dict(), indent=2))
