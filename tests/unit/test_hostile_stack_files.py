@@ -37,6 +37,7 @@ def plan(tmp_path, capsys, content, name: str = "Pulumi.odd.yaml"):
     pytest.param("just text\n", "not a text", id="top-level-string"),
     pytest.param("42\n", "not a number", id="top-level-number"),
     pytest.param(b"config:\n  aws:region: \xff\xfe-bad\n", "is not UTF-8 text", id="invalid-utf8"),
+    pytest.param(b"\xff\xfe" + "config: {}".encode("utf-16-le") + b"\x00", "is not UTF-16 text", id="invalid-utf16"),
     pytest.param("config:\n  1: x\n", "key 1 under config is not text", id="non-string-key"),
     pytest.param(PROD + "  app-storage:bucketPrefix: !!binary aGVsbG8=\n", "!!binary", id="binary"),
     pytest.param("config:\n  app-storage:apps: " + "[" * 3000 + "]" * 3000 + "\n", "nested", id="deep-nesting"),
