@@ -21,15 +21,15 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 plan: $(STAMP)
-	@$(PY) -m components.cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
+	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
 
 # make env STACK=<s> APP=<a> [DIALECT=<d>] [OUT=.env] [FROM=outputs.json] [DRY_RUN=1] [FORCE=1]
 env: $(STAMP)
-	@$(PY) -m components.cli env --stack $(STACK) $(if $(APP),--app $(APP)) $(if $(DIALECT),--dialect $(DIALECT)) \
+	@$(PY) -m cli env --stack $(STACK) $(if $(APP),--app $(APP)) $(if $(DIALECT),--dialect $(DIALECT)) \
 		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
 
 bench: $(STAMP)
-	@$(PY) -m components.cli bench
+	@$(PY) -m cli bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,7 +11,7 @@ from typing import Optional
 
 import pulumi
 
-from components import dotenv, naming
+from components import dialects, naming
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
 from components.aws.replication import Replication, ReplicationArgs
@@ -70,7 +70,7 @@ class AppStorage(pulumi.ComponentResource):
         )
         self.dialect = app.dialect
         self.env = pulumi.Output.secret(self.connection.resolved().apply(
-            lambda connection: dotenv.render_env(app.dialect, connection)))
+            lambda connection: dialects.render_env(app.dialect, connection)))
         self.register_outputs({**self.outputs(), **self.secret_outputs()})
 
     def outputs(self) -> dict:

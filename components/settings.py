@@ -18,7 +18,7 @@ from pulumi import RunError
 
 from components import naming
 from components.messages import one_line
-from components.dotenv import DIALECTS
+from components.dialects import DIALECTS
 
 NAMESPACE = "app-storage"
 

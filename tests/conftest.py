@@ -12,10 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.offline import (Plan, evaluate, evaluate_stack, run_main, stack_config_values,  # noqa: E402
+from cli.offline import (Plan, evaluate, evaluate_stack, run_main, stack_config_values,  # noqa: E402
                                 to_config_text)
 from components.settings import StackSettings, parse_settings  # noqa: E402
-from components.stack_outputs import connection_of  # noqa: E402
+from cli.stack_outputs import connection_of  # noqa: E402
 
 
 def stack_values(stack: str) -> dict:

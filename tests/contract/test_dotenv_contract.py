@@ -28,7 +28,8 @@ import urllib3
 from botocore.exceptions import ClientError
 from dotenv import dotenv_values
 
-from components import dotenv
+from cli import env_file
+from components import dialects
 from tests.conftest import CONNECTION_SHAPES
 from tests.contract.moto_server import MotoServer
 
@@ -68,7 +69,7 @@ class Deployment:
         """The `.env` as `make env` writes it, into a file that already holds the app's other settings."""
         path = self.tmp / f"{dialect}.env"
         path.write_text("SECRET_KEY=django-insecure-contract\nDEBUG=false\n")
-        dotenv.update_env_file(path, dialect, self.connection, self.shape, "eventhorizon")
+        env_file.update_env_file(path, dialect, self.connection, self.shape, "eventhorizon")
         return path
 
     def fetch(self, url: str) -> bytes:
@@ -288,7 +289,7 @@ def laravel_env(env: dict, name: str, default):
 def test_laravel_s3_disk_reads_every_variable_and_works(deployment, process_env):
     env = dotenv_values(deployment.env_file("laravel"))
     laravel_keys = {name for name, _ in LARAVEL_S3_DISK.values()} | {LARAVEL_DEFAULT_DISK[0]}
-    written = set(dotenv.render_env("laravel", deployment.connection))
+    written = set(dialects.render_env("laravel", deployment.connection))
     assert written <= laravel_keys, written - laravel_keys
     assert laravel_env(env, *LARAVEL_DEFAULT_DISK) == "s3"
     disk = {option: laravel_env(env, name, default) for option, (name, default) in LARAVEL_S3_DISK.items()}
@@ -311,7 +312,7 @@ def test_laravel_s3_disk_reads_every_variable_and_works(deployment, process_env)
 
 
 def test_every_env_file_is_private(deployment):
-    for dialect in dotenv.DIALECTS:
+    for dialect in dialects.DIALECTS:
         path = deployment.env_file(dialect)
         assert (path.stat().st_mode & 0o777) == 0o600
         assert dotenv_values(path)["SECRET_KEY"] == "django-insecure-contract"  # the app's own line survived
@@ -329,7 +330,7 @@ def signature_version(url: str) -> str:
 
 def presigned_url(dialect: str, deployment, process_env, fixed: bool = False) -> str:
     """A presigned GET from the client the dialect's app builds from its `.env`; `fixed`: with the
-    documented one-line fix (`dotenv.PRESIGN_SIGNING[dialect].fix`) applied."""
+    documented one-line fix (`dialects.PRESIGN_SIGNING[dialect].fix`) applied."""
     from botocore.config import Config
 
     env = dotenv_values(deployment.env_file(dialect))
@@ -355,16 +356,16 @@ def presigned_url(dialect: str, deployment, process_env, fixed: bool = False) ->
     return client.generate_presigned_url("get_object", Params={"Bucket": env["AWS_S3_BUCKET"], "Key": key})
 
 
-@pytest.mark.parametrize("dialect", list(dotenv.DIALECTS))
+@pytest.mark.parametrize("dialect", list(dialects.DIALECTS))
 def test_each_dialect_signs_presigned_urls_as_its_table_says(dialect, deployment, process_env, django_configured):
     """botocore presigns with SigV2 unless configured (client.py `_default_s3_presign_to_sigv2`,
     boto/boto3#2680): the django dialect says s3v4 in its .env; boto3 from object-storage or aws-sdk cannot,
     and the documented fix makes it SigV4. minio-py always signs with SigV4."""
-    signing = dotenv.PRESIGN_SIGNING[dialect]
+    signing = dialects.PRESIGN_SIGNING[dialect]
     if dialect == "laravel":
         pytest.skip("the AWS SDK for PHP is not installed here; its S3 presigned URLs are SigV4 by design")
     assert signature_version(presigned_url(dialect, deployment, process_env)) == signing.signs_with
     if signing.fix:
         assert signature_version(presigned_url(dialect, deployment, process_env, fixed=True)) == "sigv4"
-        note = dotenv.presign_note(dialect, deployment.connection)
+        note = dialects.presign_note(dialect, deployment.connection)
         assert (note is not None and "signature_version=\"s3v4\"" in note) == (not deployment.on_minio)

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from components.offline import evaluate_stack
+from cli.offline import evaluate_stack
 from tests.conftest import ROOT
 
 def _local_minio_listening() -> bool:
@@ -61,7 +61,7 @@ def _vista_env_from_stack_outputs_drives_minio_py(tmp_path) -> None:
 
     env_file = tmp_path / "vista.env"
     written = subprocess.run(
-        [sys.executable, "-m", "components.cli", "env", "--stack", "dev", "--app", "vista", "--out", str(env_file)],
+        [sys.executable, "-m", "cli", "env", "--stack", "dev", "--app", "vista", "--out", str(env_file)],
         cwd=ROOT, env={**os.environ, **_backend_env(tmp_path)}, capture_output=True, text=True, timeout=120)
     assert written.returncode == 0, written.stderr
     env = dotenv_values(env_file)

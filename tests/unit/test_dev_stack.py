@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from components import documents
-from components.offline import MASK
+from cli.offline import MASK
 from components.settings import NAMESPACE, parse_settings
 from tests.conftest import ROOT, as_config, policy_document, stack_values
 

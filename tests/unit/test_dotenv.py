@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from components import dotenv
-from components.dotenv import DotenvError, header, merge_env, quote, render_env
-from components.offline import evaluate, run_main
+from cli import env_file
+from cli.env_file import EnvFileError, header, merge_env, quote
+from components import dialects
+from components.dialects import DialectError, render_env
+from cli.offline import evaluate, run_main
 from tests.conftest import as_config, stack_values
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "aws-private", "minio")
@@ -47,8 +49,8 @@ EXPECTED = {
 
 
 def test_the_table_covers_every_dialect_and_shape():
-    assert {dialect for dialect, _ in EXPECTED} == set(dotenv.DIALECTS)
-    assert len(EXPECTED) == len(dotenv.DIALECTS) * len(SHAPES)
+    assert {dialect for dialect, _ in EXPECTED} == set(dialects.DIALECTS)
+    assert len(EXPECTED) == len(dialects.DIALECTS) * len(SHAPES)
 
 
 @pytest.mark.parametrize("dialect, shape", sorted(EXPECTED))
@@ -59,7 +61,7 @@ def test_each_dialect_renders_exactly_its_keys_and_no_empty_value(connection_sha
     assert not any(value in ("None", "[secret]", "[unknown]") for value in values.values())
 
 
-@pytest.mark.parametrize("dialect", dotenv.DIALECTS)
+@pytest.mark.parametrize("dialect", dialects.DIALECTS)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_rendered_file_reads_back_identically_with_python_dotenv(connection_shapes, dialect, shape):
     values = render_env(dialect, connection_shapes[shape])
@@ -93,12 +95,12 @@ def test_awkward_but_quotable_values_read_back_with_python_dotenv_and_the_shell(
 
 @pytest.mark.parametrize("value", ["it's", "back\\slash", "two\nlines", "${HOME}"])
 def test_fails_a_value_no_quoting_carries_through_every_parser(value):
-    with pytest.raises(DotenvError, match=r"^S3_SECRET_KEY: the value holds .* Set S3_SECRET_KEY by hand"):
+    with pytest.raises(EnvFileError, match=r"^S3_SECRET_KEY: the value holds .* Set S3_SECRET_KEY by hand"):
         quote("S3_SECRET_KEY", value)
 
 
 def test_fails_unknown_dialect_naming_the_known_ones(connection_shapes):
-    with pytest.raises(DotenvError, match="unknown dialect 'rails'; use one of: django, s3, object-storage"):
+    with pytest.raises(DialectError, match="unknown dialect 'rails'; use one of: django, s3, object-storage"):
         render_env("rails", connection_shapes["minio"])
 
 
@@ -129,7 +131,7 @@ def test_presign_expiry_is_the_strictest_private_area():
 
 
 def test_only_the_secret_key_is_marked_secret(connection_shapes):
-    secret = {dialect: dotenv.secret_names(dialect, connection_shapes["minio"]) for dialect in dotenv.DIALECTS}
+    secret = {dialect: dialects.secret_names(dialect, connection_shapes["minio"]) for dialect in dialects.DIALECTS}
     assert secret == {"django": {"AWS_SECRET_ACCESS_KEY"}, "s3": {"S3_SECRET_KEY"},
                       "object-storage": {"OBJECT_STORAGE_SECRET_KEY"}, "laravel": {"AWS_SECRET_ACCESS_KEY"},
                       "aws-sdk": {"AWS_SECRET_ACCESS_KEY"}}
@@ -190,7 +192,7 @@ def test_private_file_is_0600_even_over_a_wider_file(tmp_path):
     path = tmp_path / ".env"
     path.write_text("OLD=1\n")
     path.chmod(0o644)
-    dotenv.write_private_file(path, "NEW='1'\n")
+    env_file.write_private_file(path, "NEW='1'\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == "NEW='1'\n"
     assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left behind
 
@@ -233,7 +235,7 @@ def test_make_env_writes_through_a_symlinked_env_and_keeps_the_link(tmp_path, co
     target.write_text("DEBUG=1\n")
     link = tmp_path / ".env"
     link.symlink_to(Path("config") / ".env.local")
-    dotenv.update_env_file(link, "s3", connection_shapes["aws-private"], "prod", "vista")
+    env_file.update_env_file(link, "s3", connection_shapes["aws-private"], "prod", "vista")
     assert link.is_symlink() and link.resolve() == target.resolve()
     assert "S3_BUCKET='" in target.read_text() and target.read_text().startswith("DEBUG=1\n")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

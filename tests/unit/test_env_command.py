@@ -11,8 +11,8 @@ import subprocess
 import pytest
 from dotenv import dotenv_values
 
-from components.stack_outputs import app_names, connection_of
-from components.dotenv import render_env
+from cli.stack_outputs import app_names, connection_of
+from components.dialects import render_env
 from tests.conftest import ROOT
 from tests.unit.test_cli import run_cli
 

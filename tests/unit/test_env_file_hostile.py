@@ -16,8 +16,8 @@ import pytest
 from dotenv import dotenv_values
 from hypothesis import given, settings, strategies
 
-from components import cli, dotenv
-from components.dotenv import header, merge_env
+from cli import env_file, main as cli
+from cli.env_file import env_entries, header, merge_env
 
 NEW = {"S3_ENDPOINT": "s3.us-east-1.amazonaws.com", "S3_BUCKET": "vista", "S3_USE_SSL": "true"}
 HEADER = header("prod", "vista", "s3")
@@ -68,8 +68,8 @@ def test_the_merge_keeps_every_entry_it_does_not_own(lines, newline, bom):
     existing = ("\ufeff" if bom else "") + newline.join(lines) + (newline if lines else "")
     text, _ = merge_env(existing, NEW, NEW, HEADER)
     body = existing[1:] if bom else existing
-    kept = [chunk for name, chunk in dotenv._entries(body) if name not in NEW]
-    merged = [chunk for name, chunk in dotenv._entries(text[1:] if bom else text)
+    kept = [chunk for name, chunk in env_entries(body) if name not in NEW]
+    merged = [chunk for name, chunk in env_entries(text[1:] if bom else text)
               if name not in NEW and not chunk.startswith(HEADER)]
     assert "".join(merged).rstrip("\r\n") == "".join(kept).rstrip("\r\n")
     assert dotenv_values(stream=io.StringIO(text))["S3_BUCKET"] == "vista"
@@ -108,7 +108,7 @@ def test_temporary_files_are_named_for_gitignore_and_removed_on_sigterm(outputs_
         seen.extend(p.name for p in tmp_path.iterdir() if p.name != ".env")
         os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(dotenv.os, "fsync", terminated)
+    monkeypatch.setattr(env_file.os, "fsync", terminated)
     with pytest.raises(SystemExit) as stopped:
         env(outputs_file, target)
     assert stopped.value.code == 128 + signal.SIGTERM

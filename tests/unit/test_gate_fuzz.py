@@ -9,7 +9,7 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 
-from components.offline import evaluate, run_main
+from cli.offline import evaluate, run_main
 from components.settings import SettingsError, parse_settings
 from tests.conftest import as_config, stack_values
 

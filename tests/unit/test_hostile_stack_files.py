@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import cli
+from cli import main as cli
 
 PROD = "config:\n  aws:region: us-east-1\n  app-storage:encryption: kms\n  app-storage:cdn: {enabled: true}\n"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies
 
 from components import naming
-from components.offline import evaluate, run_main
+from cli.offline import evaluate, run_main
 from tests.conftest import as_config, stack_values
 
 # Every valid S3 bucket name: 3-63 characters of lowercase letters, digits, '.' and '-'.

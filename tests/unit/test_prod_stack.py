@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.offline import evaluate_stack
+from cli.offline import evaluate_stack
 from tests.conftest import policy_document
 
 APPS = ("eventhorizon", "vista", "chat")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.offline import StackFileError, project_config_entries, stack_config_values
+from cli.offline import StackFileError, project_config_entries, stack_config_values
 from components.settings import MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, CDN_DEFAULTS, STACK_DEFAULTS
 from tests.conftest import ROOT, settings_for, stack_values
 from tests.unit.test_cli import run_cli

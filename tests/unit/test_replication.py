@@ -7,7 +7,7 @@ import json
 from components import documents
 from components.aws.replication import REPLICATION_RULE_ID, Replication, ReplicationArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from components.offline import _mock_id
+from cli.offline import _mock_id
 from tests.conftest import plan_program, policy_document
 
 SOURCE, REPLICA = "arn:aws:s3:::acme-chat", "arn:aws:s3:::acme-chat-replica"

@@ -20,7 +20,7 @@ from typing import Callable
 
 import pulumi
 
-from components.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
+from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
 
 RATIO_BUDGET = 1.2
 PROD_PLAN_BUDGET_SECONDS = 5.0
@@ -124,9 +124,9 @@ def compare(stack: str, config: dict, repeat: int) -> tuple[float, float, float,
 
 
 def plan_as_user_would() -> tuple[float, float]:
-    """Wall seconds and peak MiB of `python -m components.cli plan --stack prod --json`, a fresh process."""
+    """Wall seconds and peak MiB of `python -m cli plan --stack prod --json`, a fresh process."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "components.cli", "plan", "--stack", "prod", "--json"], cwd=PROJECT_ROOT,
+    subprocess.run([sys.executable, "-m", "cli", "plan", "--stack", "prod", "--json"], cwd=PROJECT_ROOT,
                    check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from components.app_storage import secret_output_name
 from components.connection import StorageConnection
-from components.offline import MASK, Plan
+from cli.offline import MASK, Plan
 
 PLAN_KEYS = {f.name for f in fields(Plan)}
 # The connection fields without a default; outputs of an older app-storage may lack some (`backend`).

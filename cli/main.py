@@ -1,4 +1,4 @@
-"""The command-line entry behind the make targets: `python -m components.cli <verb>`.
+"""The command-line entry behind the make targets: `python -m cli <verb>`.
 
 Verbs: `plan` (evaluate a stack offline), `env` (write an app's `.env` from the stack outputs) and `bench`
 (the performance budgets).
@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from components import bench, dotenv
+from cli import bench, env_file
+from components import dialects
 from components.messages import one_line
-from components.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
+from cli.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
-from components.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
+from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 
 EXIT_CONFIG = 2
 
@@ -122,8 +123,8 @@ def render_text(plan: Plan) -> str:
         outputs, connection = plan.outputs[app], connection_of(plan.outputs, app) or {}
         lines.append(f"  {app}:")
         lines += [f"    {key}: {json.dumps(value)}" for key, value in connection.items()]
-        if outputs.get("dialect") in dotenv.DIALECTS:
-            values = dotenv.render_env(outputs["dialect"], connection)
+        if outputs.get("dialect") in dialects.DIALECTS:
+            values = dialects.render_env(outputs["dialect"], connection)
             lines.append(f"    .env ({outputs['dialect']}):")
             lines += [f"      {name}={value}" for name, value in values.items()]
     return "\n".join(lines)
@@ -166,20 +167,20 @@ def env_command(args: argparse.Namespace) -> int:
         dialect = args.dialect or configured_dialect
         if not dialect:
             raise OutputsError(f"the outputs of app {args.app!r} name no dialect; set DIALECT=<one of: "
-                               f"{', '.join(dotenv.DIALECTS)}>")
+                               f"{', '.join(dialects.DIALECTS)}>")
         with _cleanup_on_termination():
-            values, changes = dotenv.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run,
+            values, changes = env_file.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run,
                                                      force=args.force)
     except (OutputsError, ValueError, OSError) as error:
         print(f"make env: {error}; {out} was left untouched", file=sys.stderr)
         return EXIT_CONFIG
-    secrets = dotenv.secret_names(dialect, connection)
+    secrets = dialects.secret_names(dialect, connection)
     verb = "would write" if args.dry_run else "wrote"
     print(f"{verb} {out} (mode 0600): app {args.app} on stack {args.stack}, {dialect} dialect")
     for change in changes:
         shown = MASK if change.name in secrets else values.get(change.name, "")
         print(f"  {change.kind:<9}  {change.name}" + (f"={shown}" if change.name in values else ""))
-    note = dotenv.presign_note(dialect, connection)
+    note = dialects.presign_note(dialect, connection)
     if note:
         print(f"note: {note}")
     return 0

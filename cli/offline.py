@@ -28,7 +28,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.messages import one_line
-from components.stack_file import StackFileError, read_yaml_map
+from cli.stack_file import StackFileError, read_yaml_map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MASK = "[secret]"

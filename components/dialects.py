@@ -1,0 +1,203 @@
+""".env dialects: the neutral storage connection in each application's own variable names. Pure: no files.
+
+`DIALECTS` is the table: per dialect, the variables in the order they are written and where each value
+comes from. A variable whose value is missing for a connection (no endpoint on AWS, no CDN) is left out,
+never written empty: an empty endpoint breaks boto3. Writing them into a `.env` file is the command's
+work (`cli/env_file.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional
+
+Connection = Mapping[str, Any]
+"""A StorageConnection as a stack output value (`StorageConnection.as_output()`, resolved)."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    value: Callable[[Connection], Any]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class PerArea:
+    """One variable per area of the app, e.g. `AWS_{AREA}_LOCATION` → `AWS_MEDIA_LOCATION`."""
+    pattern: str
+    value: Callable[[str], Any]
+    """From the area's prefix."""
+
+    def variables(self, connection: Connection) -> list[Variable]:
+        return [Variable(self.pattern.format(AREA=_env_name_part(area)), lambda _, p=prefix: self.value(p))
+                for area, prefix in connection.get("area_prefixes", {}).items()]
+
+
+def _env_name_part(area: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", area.upper())
+
+
+def _field(key: str) -> Callable[[Connection], Any]:
+    return lambda connection: connection.get(key)
+
+
+def _flag(key: str, true: str = "true", false: str = "false") -> Callable[[Connection], str]:
+    """A boolean field in the spelling the app's own docs use (Django settings read `True`)."""
+    return lambda connection: true if connection.get(key) else false
+
+
+def _provider(connection: Connection) -> str:
+    """`minio` on MinIO, `s3` on AWS: the provider switch the Django and Chat seeds read."""
+    return "minio" if connection.get("backend") == "minio" else "s3"
+
+
+def _endpoint_host(connection: Connection) -> str:
+    """`host:port` without scheme, as minio-py takes it; AWS's regional S3 endpoint on AWS."""
+    endpoint = connection.get("endpoint")
+    if endpoint:
+        return re.sub(r"^[a-z]+://", "", endpoint).rstrip("/")
+    return f"s3.{connection['region']}.amazonaws.com"
+
+
+def _shortest_presign_seconds(connection: Connection) -> Optional[int]:
+    """django-storages has one expiry for every signed URL: the strictest of the private areas'."""
+    seconds = (connection.get("presign_seconds") or {}).values()
+    return min(seconds) if seconds else None
+
+
+def _bucket_location(prefix: str) -> str:
+    """django-storages' `location`: the prefix without its trailing slash."""
+    return prefix.rstrip("/")
+
+
+ACCESS_KEY = _field("access_key_id")
+SECRET_KEY = _field("secret_access_key")
+BUCKET = _field("bucket")
+REGION = _field("region")
+ENDPOINT_URL = _field("endpoint")
+"""With scheme; None on AWS, where every SDK finds the regional endpoint itself."""
+
+DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
+    # EventHorizon: django-storages' S3 backend; the names are django-storages' own settings.
+    "django": (
+        Variable("STORAGE_BACKEND", _provider),
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_STORAGE_BUCKET_NAME", BUCKET),
+        Variable("AWS_S3_REGION_NAME", REGION),
+        Variable("AWS_S3_ENDPOINT_URL", ENDPOINT_URL),
+        Variable("AWS_S3_USE_SSL", _flag("use_tls", "True", "False")),
+        Variable("AWS_S3_CUSTOM_DOMAIN", _field("cdn_domain")),
+        Variable("AWS_S3_ADDRESSING_STYLE", lambda c: "path" if c.get("path_style") else None),
+        Variable("AWS_QUERYSTRING_EXPIRE", _shortest_presign_seconds),
+        # botocore may presign with SigV2 (against a custom endpoint it does), which S3 buckets made since
+        # 2020 refuse: django-storages is told to sign with SigV4.
+        Variable("AWS_S3_SIGNATURE_VERSION", lambda _: "s3v4"),
+        PerArea("AWS_{AREA}_LOCATION", _bucket_location),
+    ),
+    # VISTA: minio-py's Minio(S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, secure=S3_USE_SSL, region=S3_REGION).
+    "s3": (
+        Variable("S3_ENDPOINT", _endpoint_host),
+        Variable("S3_ACCESS_KEY", ACCESS_KEY),
+        Variable("S3_SECRET_KEY", SECRET_KEY, secret=True),
+        Variable("S3_BUCKET", BUCKET),
+        Variable("S3_USE_SSL", _flag("use_tls")),
+        Variable("S3_REGION", REGION),
+    ),
+    # Chat system: boto3 StorageService; it passes the region only when there is no endpoint.
+    "object-storage": (
+        Variable("OBJECT_STORAGE_ENABLED", lambda _: "true"),
+        Variable("OBJECT_STORAGE_PROVIDER", _provider),
+        Variable("OBJECT_STORAGE_BUCKET", BUCKET),
+        Variable("OBJECT_STORAGE_ENDPOINT", ENDPOINT_URL),
+        Variable("OBJECT_STORAGE_ACCESS_KEY", ACCESS_KEY),
+        Variable("OBJECT_STORAGE_SECRET_KEY", SECRET_KEY, secret=True),
+        Variable("OBJECT_STORAGE_REGION", REGION),
+    ),
+    # Laravel: the `s3` disk of config/filesystems.php.
+    "laravel": (
+        Variable("FILESYSTEM_DISK", lambda _: "s3"),
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_DEFAULT_REGION", REGION),
+        Variable("AWS_BUCKET", BUCKET),
+        Variable("AWS_URL", _field("public_base_url")),
+        Variable("AWS_ENDPOINT", ENDPOINT_URL),
+        Variable("AWS_USE_PATH_STYLE_ENDPOINT", _flag("path_style")),
+    ),
+    # Any AWS SDK or CLI from the environment alone; also the Dynamic storage manager's admin fields.
+    # botocore reads AWS_DEFAULT_REGION, most other SDKs AWS_REGION: both are written.
+    "aws-sdk": (
+        Variable("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
+        Variable("AWS_DEFAULT_REGION", REGION),
+        Variable("AWS_REGION", REGION),
+        Variable("AWS_ENDPOINT_URL_S3", ENDPOINT_URL),
+        Variable("AWS_S3_BUCKET", BUCKET),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PresignSigning:
+    """How the client that reads a dialect signs presigned URLs when configured from the `.env` alone."""
+    client: str
+    signs_with: str
+    """`sigv4`, or `sigv2` where the client defaults to it and reads no setting from the environment."""
+    fix: Optional[str] = None
+    """The one line that makes the client sign with SigV4, where no `.env` variable can."""
+
+
+# botocore presigns S3 URLs with SigV2 in every region that still accepts it unless the client is configured
+# otherwise (botocore client.py `_default_s3_presign_to_sigv2`; boto/boto3#2680, boto/botocore#3791), and
+# reads that configuration from code or ~/.aws/config only, never from the environment. AWS refuses SigV2
+# for SSE-KMS objects and for buckets created since June 2020, so those links break in prod.
+BOTO3_SIGV4_FIX = 'boto3.client("s3", ..., config=botocore.config.Config(signature_version="s3v4"))'
+PRESIGN_SIGNING: dict[str, PresignSigning] = {
+    "django": PresignSigning("django-storages (boto3)", "sigv4"),  # the .env sets AWS_S3_SIGNATURE_VERSION
+    "s3": PresignSigning("minio-py", "sigv4"),  # minio-py signs only with SigV4
+    "object-storage": PresignSigning("boto3", "sigv2", BOTO3_SIGV4_FIX),
+    "aws-sdk": PresignSigning("boto3", "sigv2", BOTO3_SIGV4_FIX + ", or once per machine: "
+                              "`aws configure set default.s3.signature_version s3v4`"),
+    "laravel": PresignSigning("AWS SDK for PHP v3", "sigv4"),  # its S3 client signs presigned URLs with SigV4
+}
+
+
+def presign_note(dialect: str, connection: Connection) -> Optional[str]:
+    """What the app must change in code for presigned URLs AWS accepts, when its `.env` cannot say it."""
+    signing = PRESIGN_SIGNING.get(dialect)
+    if connection.get("backend") != "aws" or signing is None or signing.fix is None:
+        return None
+    return (f"{signing.client} signs presigned URLs with SigV2 unless told otherwise, which AWS refuses for "
+            f"SSE-KMS objects and buckets created since June 2020, and no {dialect} variable can change that. "
+            f"Build the client with {signing.fix}.")
+
+
+class DialectError(ValueError):
+    """A dialect that does not exist; the message names the ones that do."""
+
+
+def dialect_variables(dialect: str, connection: Connection) -> list[Variable]:
+    """The dialect's variables for this connection (per-area ones expanded), in writing order."""
+    if dialect not in DIALECTS:
+        raise DialectError(f"unknown dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
+    variables: list[Variable] = []
+    for entry in DIALECTS[dialect]:
+        variables += entry.variables(connection) if isinstance(entry, PerArea) else [entry]
+    return variables
+
+
+def render_env(dialect: str, connection: Connection) -> dict[str, str]:
+    """The `.env` values of `connection` in `dialect`: name → text, without the keys that have no value."""
+    values = {}
+    for variable in dialect_variables(dialect, connection):
+        value = variable.value(connection)
+        if value is not None and value != "":
+            values[variable.name] = str(value)
+    return values
+
+
+def secret_names(dialect: str, connection: Connection) -> set[str]:
+    return {v.name for v in dialect_variables(dialect, connection) if v.secret}
