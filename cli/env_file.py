@@ -133,9 +133,25 @@ def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], he
         first_written = next((i for i, chunk in enumerate(out) if chunk in rendered.values()), None)
         if first_written is not None:
             out.insert(first_written, header_text)
+    merged = "".join(out)
+    _check_reads_back(merged, values, existing)
     changes = [Change(name, written.get(name, "added")) for name in values]
     changes += [Change(name, "disabled") for name, kind in written.items() if kind == "disabled"]
-    return bom + "".join(out), changes
+    return bom + merged, changes
+
+
+def _check_reads_back(merged: str, values: Mapping[str, str], existing: str) -> None:
+    """The merged text, read as the app reads it, gives every value written; otherwise (an unclosed quote in
+    the file swallows what follows it) nothing is written and the line to fix is named."""
+    read = {binding.key: binding.value for binding in parse_stream(io.StringIO(merged, newline=""))
+            if binding.key and not binding.error}
+    if all(read.get(name) == value for name, value in values.items()):
+        return
+    broken = next((binding.original.line for binding in parse_stream(io.StringIO(existing, newline=""))
+                   if binding.error), None)
+    where = f"line {broken}" if broken else "an entry"
+    raise EnvFileError(f"{where} of the file is something python-dotenv cannot read (an unclosed quote?), and it "
+                       "would swallow the keys written after it; fix that line and run make env again")
 
 
 def update_env_file(path: Path, dialect: str, connection: Connection, stack: str, app: str,

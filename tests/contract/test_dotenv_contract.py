@@ -30,7 +30,7 @@ from dotenv import dotenv_values
 
 from cli import env_file
 from components import dialects
-from tests.conftest import CONNECTION_SHAPES
+from tests.helpers import CONNECTION_SHAPES
 from tests.contract.moto_server import MotoServer
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "minio")

@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from cli.offline import evaluate_stack
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 def _local_minio_listening() -> bool:
     try:

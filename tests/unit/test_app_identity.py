@@ -6,7 +6,7 @@ import json
 
 from components import documents
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
-from tests.conftest import by_kind, plan_program, policy_document
+from tests.helpers import by_kind, plan_program, policy_document
 
 BUCKET_ARN = "arn:aws:s3:::acme-chat"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/abcd"

@@ -7,7 +7,7 @@ import json
 from components.aws.cdn import (CACHING_OPTIMIZED_CACHE_POLICY_ID, CORS_S3_ORIGIN_REQUEST_POLICY_ID,
                                 MINIMUM_TLS_VERSION, Cdn, CdnArgs)
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from tests.conftest import plan_program, policy_document
+from tests.helpers import plan_program, policy_document
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
 

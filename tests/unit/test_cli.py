@@ -9,12 +9,7 @@ import sys
 import yaml
 
 from components.settings import STACK_DEFAULTS
-from tests.conftest import ROOT
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env=env)
+from tests.helpers import ROOT, run_cli
 
 
 def test_plan_json_is_only_json_with_the_documented_shape():

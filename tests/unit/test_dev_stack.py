@@ -10,7 +10,7 @@ import yaml
 from components import documents
 from cli.offline import MASK
 from components.settings import NAMESPACE, parse_settings
-from tests.conftest import ROOT, as_config, policy_document, stack_values
+from tests.helpers import ROOT, as_config, policy_document, stack_values
 
 APPS = ("eventhorizon", "vista", "chat")
 PUBLIC_PREFIXES = {"eventhorizon": ["media/", "static/"], "vista": ["thumbnails/"], "chat": []}

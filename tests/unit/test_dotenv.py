@@ -17,7 +17,7 @@ from cli.env_file import EnvFileError, header, merge_env, quote
 from components import dialects
 from components.dialects import DialectError, render_env
 from cli.offline import evaluate, run_main
-from tests.conftest import as_config, stack_values
+from tests.helpers import as_config, stack_values
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "aws-private", "minio")
 EVENTHORIZON_LOCATIONS = {"AWS_MEDIA_LOCATION", "AWS_STATIC_LOCATION", "AWS_PRIVATE_LOCATION"}

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from hypothesis import given, settings, strategies
 
 from cli import env_file, main as cli
-from cli.env_file import env_entries, header, merge_env
+from cli.env_file import EnvFileError, env_entries, header, merge_env
 
 NEW = {"S3_ENDPOINT": "s3.us-east-1.amazonaws.com", "S3_BUCKET": "vista", "S3_USE_SSL": "true"}
 HEADER = header("prod", "vista", "s3")
@@ -66,7 +67,12 @@ other_lines = strategies.lists(strategies.one_of(
 @given(other_lines, strategies.sampled_from(["\n", "\r\n"]), strategies.booleans())
 def test_the_merge_keeps_every_entry_it_does_not_own(lines, newline, bom):
     existing = ("\ufeff" if bom else "") + newline.join(lines) + (newline if lines else "")
-    text, _ = merge_env(existing, NEW, NEW, HEADER)
+    try:
+        text, _ = merge_env(existing, NEW, NEW, HEADER)
+    except EnvFileError as refused:  # only where python-dotenv itself cannot read the file
+        assert any(binding.error for binding in parse_stream(io.StringIO(existing, newline="")))
+        assert "python-dotenv cannot read" in str(refused)
+        return
     body = existing[1:] if bom else existing
     kept = [chunk for name, chunk in env_entries(body) if name not in NEW]
     merged = [chunk for name, chunk in env_entries(text[1:] if bom else text)
@@ -151,3 +157,11 @@ def test_two_concurrent_runs_into_one_file_keep_both_apps_keys(outputs_file, tmp
             assert values["S3_BUCKET"] == "app-storage-prod-vista", round_number
             assert values["DEBUG"] == "1"
             assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_an_unclosed_quote_that_would_swallow_the_new_keys_stops_the_write(outputs_file, tmp_path, capsys):
+    target = tmp_path / ".env"
+    target.write_text("DEBUG=1\nAPP_KEY='never closed\n")
+    assert env(outputs_file, target) == 2
+    assert "line 2 of the file is something python-dotenv cannot read" in capsys.readouterr().err
+    assert target.read_text() == "DEBUG=1\nAPP_KEY='never closed\n"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies
 
 from cli.offline import evaluate, run_main
 from components.settings import SettingsError, parse_settings
-from tests.conftest import as_config, stack_values
+from tests.helpers import as_config, stack_values
 
 # Values that are wrong in every way the gate must notice, and right often enough to get past it.
 plausible = strategies.sampled_from([

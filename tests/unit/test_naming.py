@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies
 
 from components import naming
 from cli.offline import evaluate, run_main
-from tests.conftest import as_config, stack_values
+from tests.helpers import as_config, stack_values
 
 # Every valid S3 bucket name: 3-63 characters of lowercase letters, digits, '.' and '-'.
 valid_bucket_names = strategies.from_regex(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z").filter(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli.offline import evaluate_stack
-from tests.conftest import policy_document
+from tests.helpers import policy_document
 
 APPS = ("eventhorizon", "vista", "chat")
 PUBLIC_APPS = ("eventhorizon", "vista")

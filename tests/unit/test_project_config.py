@@ -12,8 +12,8 @@ import yaml
 
 from cli.offline import StackFileError, project_config_entries, stack_config_values
 from components.settings import MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, CDN_DEFAULTS, STACK_DEFAULTS
-from tests.conftest import ROOT, settings_for, stack_values
-from tests.unit.test_cli import run_cli
+from tests.helpers import ROOT, settings_for, stack_values
+from tests.helpers import run_cli
 
 
 def project_with(tmp_path, config_changes: dict, stack_config: dict, stack: str = "t"):

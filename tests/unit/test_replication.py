@@ -7,8 +7,7 @@ import json
 from components import documents
 from components.aws.replication import REPLICATION_RULE_ID, Replication, ReplicationArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from cli.offline import _mock_id
-from tests.conftest import plan_program, policy_document
+from tests.helpers import plan_program, policy_document
 
 SOURCE, REPLICA = "arn:aws:s3:::acme-chat", "arn:aws:s3:::acme-chat-replica"
 
@@ -44,21 +43,22 @@ def test_role_policy_has_exactly_the_replication_actions_and_both_keys():
     assert by_sid["ReadSourceVersions"]["Resource"] == [f"{SOURCE}/*"]
     assert by_sid["WriteReplicas"]["Action"] == ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
     assert by_sid["WriteReplicas"]["Resource"] == [f"{REPLICA}/*"]
-    source_key = resources["chat-key"]
-    replica_key = resources["chat-replication-replica-key"]
+    source_key = encryption_key_arn(resources, "chat-encryption")
+    replica_key = encryption_key_arn(resources, "chat-replication-replica-encryption")
     assert by_sid["DecryptWithSourceKey"]["Action"] == ["kms:Decrypt"]
-    assert by_sid["DecryptWithSourceKey"]["Resource"][0].endswith(":key/" + _key_id(source_key))
+    assert by_sid["DecryptWithSourceKey"]["Resource"] == [source_key]
     assert ":us-east-1:" in by_sid["DecryptWithSourceKey"]["Resource"][0]
     assert by_sid["EncryptWithReplicaKey"]["Action"] == ["kms:Encrypt", "kms:GenerateDataKey"]
-    assert by_sid["EncryptWithReplicaKey"]["Resource"][0].endswith(":key/" + _key_id(replica_key))
+    assert by_sid["EncryptWithReplicaKey"]["Resource"] == [replica_key]
     assert ":us-west-2:" in by_sid["EncryptWithReplicaKey"]["Resource"][0]
     assert by_sid["EncryptWithReplicaKey"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
     assert not any(a == "*" or a.endswith(":*") for s in document["Statement"] for a in s["Action"])
 
 
-def _key_id(key) -> str:
-    return _mock_id(key.name)  # the plan's mock key ids
+def encryption_key_arn(resources: dict, encryption: str) -> str:
+    """The key a bucket encrypts with, as its default-encryption resource names it."""
+    return resources[encryption].inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
 
 
 def test_rule_replicates_kms_objects_and_delete_markers_into_standard_ia_after_versioning():
@@ -69,8 +69,8 @@ def test_rule_replicates_kms_objects_and_delete_markers_into_standard_ia_after_v
     assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
     assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
     assert rule["destination"]["storageClass"] == "STANDARD_IA"
-    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].endswith(
-        _key_id(resources["chat-replication-replica-key"]))
+    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] == encryption_key_arn(
+        resources, "chat-replication-replica-encryption")
     assert "replicationTime" not in rule["destination"]
     assert {resources["chat-versioning"].urn, resources["chat-replication-replica-versioning"].urn} <= set(
         config.options["dependsOn"])

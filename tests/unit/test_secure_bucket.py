@@ -7,7 +7,7 @@ import pulumi
 from components.aws.secure_bucket import (ABORT_MULTIPART_RULE_ID, NONCURRENT_RULE_ID, SecureBucket,
                                           SecureBucketArgs, lifecycle_rule_inputs)
 from components.settings import CorsRule, LifecycleRule, Transition
-from tests.conftest import by_kind, plan_program, policy_document
+from tests.helpers import by_kind, plan_program, policy_document
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

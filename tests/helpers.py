@@ -1,0 +1,55 @@
+"""Shared test helpers: the shipped stacks' config, programs under Pulumi's mock runtime, the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from cli.offline import Plan, evaluate, stack_config_values, to_config_text
+from components.settings import StackSettings, parse_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The shapes of connection a shipped stack gives an app: (offline plan, app) they are taken from.
+CONNECTION_SHAPES = {
+    "aws-cdn": ("prod", "eventhorizon"),            # public areas behind CloudFront
+    "aws-no-cdn": ("prod-without-cdn", "eventhorizon"),  # public areas served by S3 (publicWithoutCdn)
+    "aws-private": ("prod", "chat"),                # only private areas
+    "minio": ("dev", "eventhorizon"),
+}
+
+
+def stack_values(stack: str) -> dict:
+    """The shipped stack's config values (project-level values merged under the stack file's)."""
+    return stack_config_values(stack, ROOT)[0]
+
+
+def as_config(values: dict) -> dict:
+    """Stack-file style values -> the text config a program receives."""
+    return {key: to_config_text(value) for key, value in values.items()}
+
+
+def settings_for(values: dict, stack: str = "test") -> StackSettings:
+    return parse_settings(as_config(values), "app-storage", stack)
+
+
+def plan_program(program: Callable[[], None], values: dict | None = None, stack: str = "test") -> Plan:
+    return evaluate(stack, as_config(values or {"aws:region": "us-east-1"}), program)
+
+
+def by_kind(plan: Plan) -> dict:
+    """A component's resources by the last part of their type (`Bucket`, `IamUser`, ...)."""
+    return {r.type.rsplit(":", 1)[-1]: r for r in plan.resources}
+
+
+def policy_document(resource) -> dict:
+    return json.loads(resource.inputs["policy"])
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command as a user runs it: a fresh process, output captured."""
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
