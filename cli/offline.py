@@ -345,6 +345,19 @@ class RecordingMonitor(MockMonitor):
                 type_ = f"{parent_chain}${type_}"
         return "::".join([f"urn:pulumi:{pulumi.get_stack()}", pulumi.get_project(), type_, name])
 
+    def _alias_urns(self, request) -> list[str]:
+        """The URNs a resource's `aliases` name, resolved as the engine resolves alias specs: a missing name,
+        type or parent is the resource's own."""
+        urns = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return sorted(set(urns))
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         self._remember_thread_loop()
@@ -362,6 +375,7 @@ class RecordingMonitor(MockMonitor):
                     "retainOnDelete": bool(request.retainOnDelete),
                     "dependsOn": sorted(request.dependencies),
                     "provider": request.provider or None,
+                    **({"aliases": aliases} if (aliases := self._alias_urns(request)) else {}),
                 },
             ))
         return response
