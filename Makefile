@@ -7,7 +7,7 @@ STACK  ?= dev
 FORMAT ?= text
 OUT    ?= .env
 
-.PHONY: install test plan env bench clean
+.PHONY: install test lint plan env bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -19,6 +19,11 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+# ruff (ruff.toml) and mypy (mypy.ini): style, imports and types of the library, the command and the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 plan: $(STAMP)
 	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
@@ -32,4 +37,4 @@ bench: $(STAMP)
 	@$(PY) -m cli bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pulumi
 
@@ -71,7 +71,7 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
         declared: dict[str, pulumi.Resource] = {}
         for recorded in plan.resources:
             options = pulumi.ResourceOptions(
-                parent=declared.get(recorded.parent),
+                parent=declared.get(recorded.parent or ""),
                 protect=recorded.options["protect"],
                 retain_on_delete=recorded.options["retainOnDelete"],
                 depends_on=[declared[urn] for urn in recorded.options["dependsOn"] if urn in declared])
@@ -119,7 +119,7 @@ def compare(stack: str, config: dict, repeat: int) -> tuple[float, float, float,
         component_runs.append(_seconds(lambda: evaluate(stack, config, run_main)))
         bare_runs.append(_seconds(lambda: evaluate(stack, config, bare)))
     # Each pair ran back to back, so a slow spell of the machine slows both halves of a pair alike.
-    ratio = statistics.median(c / b for c, b in zip(component_runs, bare_runs))
+    ratio = statistics.median(c / b for c, b in zip(component_runs, bare_runs, strict=True))
     return min(component_runs), min(bare_runs), ratio, len(plan.resources)
 
 

@@ -14,9 +14,9 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
 
 from dotenv.parser import parse_stream  # python-dotenv: the parser the apps' own loaders use
 
@@ -63,11 +63,11 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 UTF8_BOM = "\ufeff"
 
 
-def env_entries(text: str) -> list[tuple[Optional[str], str]]:
+def env_entries(text: str) -> list[tuple[str | None, str]]:
     """`text` as python-dotenv reads it: (key, exact source text) per entry, so a quoted value spanning lines
     is one entry; comments, blank lines and lines it cannot parse come with no key. Joined, the texts are
     `text` again."""
-    entries: list[tuple[Optional[str], str]] = []
+    entries: list[tuple[str | None, str]] = []
     for binding in parse_stream(io.StringIO(text, newline="")):
         chunk = binding.original.string
         # python-dotenv counts the blank lines before a key as part of its entry; they stay where they are.
@@ -127,7 +127,7 @@ def merge_env(existing: str, values: Mapping[str, str], owned: Iterable[str], he
     if missing and anchor is None:
         out += ([newline] if out and out[-1].strip() else []) + [header_text] + missing
         header_at = len(out) - len(missing) - 1
-    elif missing:
+    elif missing and anchor is not None:
         out[anchor + 1:anchor + 1] = missing
     if header_at is None:
         first_written = next((i for i, chunk in enumerate(out) if chunk in rendered.values()), None)

@@ -13,15 +13,15 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cli import bench, env_file
+from cli.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
+from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
 from components.messages import one_line
-from cli.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
 from components.settings import SettingsError
-from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 
 EXIT_CONFIG = 2
 
@@ -73,7 +73,8 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
         f"{h['header']}: {h['value']}" for h in i.get("customHeadersConfig", {}).get("items", []))]),
     "minio:index/s3Bucket:S3Bucket": lambda i: f"bucket={i.get('bucket')} acl={i.get('acl')} "
                                                f"forceDestroy={i.get('forceDestroy')}",
-    "minio:index/s3BucketVersioning:S3BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get("status", ""),
+    "minio:index/s3BucketVersioning:S3BucketVersioning": lambda i: i.get("versioningConfiguration", {}).get(
+        "status", ""),
     "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption": lambda i: (
         f"{i.get('encryptionType')} key={i.get('kmsKeyId')}"),
     "minio:index/ilmPolicy:IlmPolicy": lambda i: "rules " + ", ".join(r.get("id", "?") for r in i.get("rules", [])),

@@ -14,21 +14,21 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
-
-from google.protobuf import json_format
+from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.messages import one_line
 from cli.stack_file import StackFileError, read_yaml_map
+from components.messages import one_line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MASK = "[secret]"
@@ -103,7 +103,7 @@ def project_config_entries(root: Path = PROJECT_ROOT) -> tuple[str, dict[str, di
     return project, entries
 
 
-def config_value_has_type(value: Any, declared: str, items: Optional[dict] = None) -> bool:
+def config_value_has_type(value: Any, declared: str, items: dict | None = None) -> bool:
     """The CLI's ValidateConfigValue: stack scalars arrive as text, so "true"/"false" pass as booleans and
     decimal text as integers."""
     if declared == "string":
@@ -123,7 +123,7 @@ def config_value_has_type(value: Any, declared: str, items: Optional[dict] = Non
     return all(config_value_has_type(item, items.get("type", ""), items.get("items")) for item in value)
 
 
-def _type_name(declared: str, items: Optional[dict]) -> str:
+def _type_name(declared: str, items: dict | None) -> str:
     return f"array<{_type_name(items.get('type', ''), items.get('items'))}>" if items else declared
 
 
@@ -168,7 +168,7 @@ def apply_project_config(stack: str, project: str, entries: dict[str, dict], sta
 
 
 def stack_config_values(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
-                        path: Optional[Path] = None) -> tuple[dict, list]:
+                        path: Path | None = None) -> tuple[dict, list]:
     """The config values `stack` runs with, before they become text: (values, secret keys).
 
     `Pulumi.<stack>.yaml` (or the file `path` names), then `Pulumi.yaml`'s values and defaults for the keys
@@ -201,7 +201,7 @@ def stack_config_values(stack: str, root: Path = PROJECT_ROOT, project: str = "a
 
 
 def load_stack_config(stack: str, root: Path = PROJECT_ROOT, project: str = "app-storage",
-                      path: Optional[Path] = None) -> tuple[dict, list]:
+                      path: Path | None = None) -> tuple[dict, list]:
     """The config as the program receives it (text values): (config, secret keys)."""
     values, secret_keys = stack_config_values(stack, root, project, path)
     return {key: to_config_text(value) for key, value in values.items()}, secret_keys
@@ -291,7 +291,7 @@ class RecordedResource:
     urn: str
     type: str
     name: str
-    parent: Optional[str]
+    parent: str | None
     custom: bool
     inputs: dict
     options: dict
@@ -418,7 +418,7 @@ class _LogRecorder(logging.Handler):
             print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_program(path: Path):
     return compile(path.read_text(), str(path), "exec")
 
@@ -459,7 +459,7 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
 
 
 def evaluate_stack(stack: str, root: Path = PROJECT_ROOT, show_secrets: bool = False,
-                   stack_file: Optional[Path] = None) -> Plan:
+                   stack_file: Path | None = None) -> Plan:
     """`make plan`: the stack file's config, the real `__main__.py`."""
     config, secret_keys = load_stack_config(stack, root, path=stack_file)
     return evaluate(stack, config, lambda: run_main(root), secret_keys=secret_keys, show_secrets=show_secrets)

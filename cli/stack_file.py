@@ -103,14 +103,14 @@ def read_yaml_map(path: Path) -> tuple[dict, dict]:
     return document, _top_level_config_text(node)
 
 
+# Longest first: the UTF-32 little-endian mark starts with the UTF-16 one.
+BYTE_ORDER_MARKS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
 def _decode(raw: bytes) -> str:
     """UTF-8, or UTF-16/32 with a byte-order mark, as YAML allows; a UTF-8 mark is dropped."""
-    for mark, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-                        (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if raw.startswith(mark):
-            break
-    else:
-        codec = "utf-8"
+    codec = next((codec for mark, codec in BYTE_ORDER_MARKS if raw.startswith(mark)), "utf-8")
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as error:
@@ -166,7 +166,7 @@ def _top_level_config_text(root: Any) -> dict:
         if isinstance(key, ScalarNode) and key.value == "config" and isinstance(value, MappingNode):
             for config_key, config_value in value.value:
                 if isinstance(config_key, ScalarNode) and isinstance(config_value, ScalarNode):
-                    null = config_value.tag.endswith(":null") and config_value.style is None
+                    null = str(config_value.tag).endswith(":null") and config_value.style is None
                     texts[config_key.value] = "" if null else config_value.value
     return texts
 

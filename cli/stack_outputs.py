@@ -11,11 +11,11 @@ import shutil
 import subprocess
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
+from cli.offline import MASK, Plan
 from components.app_storage import secret_output_name
 from components.connection import StorageConnection
-from cli.offline import MASK, Plan
 
 PLAN_KEYS = {f.name for f in fields(Plan)}
 # The connection fields without a default; outputs of an older app-storage may lack some (`backend`).
@@ -32,7 +32,7 @@ class OutputsError(Exception):
     """The outputs cannot give an app's connection; the message says why and what to run instead."""
 
 
-def read_outputs(stack: str, from_file: Optional[Path] = None) -> dict:
+def read_outputs(stack: str, from_file: Path | None = None) -> dict:
     """`stack`'s outputs, each app's secret values shown."""
     if from_file is not None:
         return _outputs_of_document(_read_json(from_file), stack, str(from_file))
@@ -83,7 +83,7 @@ def app_names(outputs: dict) -> list[str]:
                   or (value == MASK and "_" not in name))
 
 
-def connection_of(outputs: dict, app: str) -> Optional[dict]:
+def connection_of(outputs: dict, app: str) -> dict | None:
     """The app's neutral connection with its secret key: from the app's own output, the key from
     `<app>_secret_access_key` (or, as an older app-storage exported it, from inside the connection)."""
     value = outputs.get(app)
@@ -96,7 +96,7 @@ def connection_of(outputs: dict, app: str) -> Optional[dict]:
     return dict(connection)
 
 
-def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict, Optional[str]]:
+def app_connection(outputs: dict, stack: str, app: str | None) -> tuple[dict, str | None]:
     """The app's neutral connection and its configured dialect, with every secret present."""
     apps = app_names(outputs)
     if not app:
@@ -111,7 +111,7 @@ def app_connection(outputs: dict, stack: str, app: Optional[str]) -> tuple[dict,
         raise OutputsError(f"the outputs of app {app!r} are masked ({MASK}): read them with --show-secrets, or "
                            f"plan with SHOW_SECRETS=1")
     missing = [key for key in REQUIRED_CONNECTION_FIELDS if not (isinstance(connection, dict) and key in connection)]
-    if missing:
+    if missing or connection is None:
         raise OutputsError(f"output {app!r} of stack {stack} has no connection {', '.join(missing)}; run "
                            f"`pulumi up -s {stack}` with this version of app-storage first")
     wrong = [key for key, kind in CONNECTION_FIELD_TYPES.items()

@@ -7,7 +7,6 @@ This is the only place that chooses between backends. It exposes the neutral `co
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import pulumi
 
@@ -45,7 +44,7 @@ class AppStorage(pulumi.ComponentResource):
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:AppStorage", name, None, opts)
         declare = _declare_on_minio if stack.backend == "minio" else _declare_on_aws
         storage, identity, delivery = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
@@ -157,7 +156,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         kms_key_arn=storage.kms_key_arn,
         tags=tags,
     ), child)
-    delivery = {}
+    delivery: dict[str, pulumi.Input[str]] = {}
     if cdn:
         delivery = {"public_base_url": cdn.public_base_url, "cdn_domain": cdn.public_domain}
     elif stack.public_without_cdn and public_prefixes:

@@ -6,12 +6,10 @@ Dialect mappings (`.env` variable names) are built from this one shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Optional
 
 import pulumi
 
 from components.settings import StackSettings
-
 
 SECRET_FIELDS = ("secret_access_key",)
 
@@ -29,14 +27,14 @@ class StorageConnection:
     public_areas: tuple[str, ...]
     presign_seconds: dict[str, int]
     """Lifetime of presigned URLs for each private area."""
-    endpoint: Optional[str] = None
+    endpoint: str | None = None
     """URL with scheme; None on AWS, where SDKs find the regional endpoint themselves."""
     path_style: bool = False
     use_tls: bool = True
-    public_base_url: pulumi.Input[Optional[str]] = None
+    public_base_url: pulumi.Input[str | None] = None
     """Where public areas are read without signing: on MinIO `<endpoint>/<bucket>`; on AWS
     `https://<cdn or custom domain>`, None until a CDN serves them."""
-    cdn_domain: pulumi.Input[Optional[str]] = None
+    cdn_domain: pulumi.Input[str | None] = None
     """The host (no scheme) of the CDN that serves the public areas, when one does."""
 
     def resolved(self) -> pulumi.Output[dict]:

@@ -9,8 +9,9 @@ work (`cli/env_file.py`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 Connection = Mapping[str, Any]
 """A StorageConnection as a stack output value (`StorageConnection.as_output()`, resolved)."""
@@ -31,8 +32,11 @@ class PerArea:
     """From the area's prefix."""
 
     def variables(self, connection: Connection) -> list[Variable]:
-        return [Variable(self.pattern.format(AREA=_env_name_part(area)), lambda _, p=prefix: self.value(p))
+        return [Variable(self.pattern.format(AREA=_env_name_part(area)), self._value_of(prefix))
                 for area, prefix in connection.get("area_prefixes", {}).items()]
+
+    def _value_of(self, prefix: str) -> Callable[[Connection], Any]:
+        return lambda _: self.value(prefix)
 
 
 def _env_name_part(area: str) -> str:
@@ -61,7 +65,7 @@ def _endpoint_host(connection: Connection) -> str:
     return f"s3.{connection['region']}.amazonaws.com"
 
 
-def _shortest_presign_seconds(connection: Connection) -> Optional[int]:
+def _shortest_presign_seconds(connection: Connection) -> int | None:
     """django-storages has one expiry for every signed URL: the strictest of the private areas'."""
     seconds = (connection.get("presign_seconds") or {}).values()
     return min(seconds) if seconds else None
@@ -146,7 +150,7 @@ class PresignSigning:
     client: str
     signs_with: str
     """`sigv4`, or `sigv2` where the client defaults to it and reads no setting from the environment."""
-    fix: Optional[str] = None
+    fix: str | None = None
     """The one line that makes the client sign with SigV4, where no `.env` variable can."""
 
 
@@ -165,7 +169,7 @@ PRESIGN_SIGNING: dict[str, PresignSigning] = {
 }
 
 
-def presign_note(dialect: str, connection: Connection) -> Optional[str]:
+def presign_note(dialect: str, connection: Connection) -> str | None:
     """What the app must change in code for presigned URLs AWS accepts, when its `.env` cannot say it."""
     signing = PRESIGN_SIGNING.get(dialect)
     if connection.get("backend") != "aws" or signing is None or signing.fix is None:

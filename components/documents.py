@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 POLICY_VERSION = "2012-10-17"
 
@@ -65,7 +66,7 @@ def bucket_policy(bucket_arn: str, extra_statements: Iterable[dict] = ()) -> dic
     return policy([deny_insecure_transport_statement(bucket_arn), *extra_statements])
 
 
-def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: Optional[str] = None) -> dict:
+def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: str | None = None) -> dict:
     """What one app's identity may do: its own bucket, its own prefixes, its own bucket's key.
 
     No action and no resource is a wildcard; an empty prefix stands for the whole (own) bucket.
@@ -164,12 +165,12 @@ def service_trust_policy(service: str) -> dict:
     return policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
 
 
-def replication_policy(source_bucket_arn: str, replica_bucket_arn: str, source_key_arn: Optional[str] = None,
-                       replica_key_arn: Optional[str] = None, source_region: str = "",
+def replication_policy(source_bucket_arn: str, replica_bucket_arn: str, source_key_arn: str | None = None,
+                       replica_key_arn: str | None = None, source_region: str = "",
                        replica_region: str = "") -> dict:
     """Exactly what S3 replication needs: read the source's versions, write to the replica, and with SSE-KMS
     decrypt with the source's key and encrypt with the replica's (each only through S3 in its region)."""
-    statements = [
+    statements: list[dict[str, Any]] = [
         {"Sid": "ReadReplicationConfiguration", "Effect": "Allow",
          "Action": list(REPLICATION_SOURCE_BUCKET_ACTIONS), "Resource": [source_bucket_arn]},
         {"Sid": "ReadSourceVersions", "Effect": "Allow",

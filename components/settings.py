@@ -11,14 +11,15 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from pulumi import RunError
 
 from components import naming
-from components.messages import one_line
 from components.dialects import DIALECTS
+from components.messages import one_line
 
 NAMESPACE = "app-storage"
 
@@ -143,7 +144,7 @@ class Area:
     name: str
     access: str
     prefix: str
-    cache_control: Optional[str]
+    cache_control: str | None
     presign_seconds: int
 
     @property
@@ -161,7 +162,7 @@ class Transition:
 class LifecycleRule:
     prefix: str
     transitions: tuple[Transition, ...]
-    expire_days: Optional[int]
+    expire_days: int | None
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class MinioSettings:
     server: str
     """`host:port`, as the MinIO provider takes it."""
     use_tls: bool
-    kms_key_id: Optional[str]
+    kms_key_id: str | None
     """A key of MinIO's configured KMS (KES); buckets are encrypted with it when set."""
 
     @property
@@ -212,10 +213,10 @@ class CdnSettings:
     price_class: str
     domains: Mapping[str, str]
     """App name -> custom domain of that app's distribution."""
-    certificate_arn: Optional[str]
-    hosted_zone_id: Optional[str]
-    log_bucket: Optional[str]
-    web_acl_arn: Optional[str]
+    certificate_arn: str | None
+    hosted_zone_id: str | None
+    log_bucket: str | None
+    web_acl_arn: str | None
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class StackSettings:
     backend: str
     region: str
     encryption: str
-    kms_key_arn: Optional[str]
+    kms_key_arn: str | None
     versioning: bool
     noncurrent_version_expiration_days: int
     abort_incomplete_multipart_upload_days: int
@@ -234,10 +235,10 @@ class StackSettings:
     bucket_prefix: str
     tags: Mapping[str, str]
     apps: tuple[AppSettings, ...]
-    minio: Optional[MinioSettings] = None
+    minio: MinioSettings | None = None
     """Set exactly when the backend is minio."""
-    replication: Optional[ReplicationSettings] = None
-    cdn: Optional[CdnSettings] = None
+    replication: ReplicationSettings | None = None
+    cdn: CdnSettings | None = None
     """Set when the CDN is enabled (aws only)."""
     public_without_cdn: bool = False
     warnings: tuple[str, ...] = field(default=())
@@ -326,7 +327,7 @@ def _read_str(p: _Problems, path: str, data: Mapping, name: str, defaults: Mappi
 
 
 def _read_matching(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping, pattern: re.Pattern,
-                   problem: str, fix: str) -> Optional[str]:
+                   problem: str, fix: str) -> str | None:
     """An optional string that must match `pattern`; a mismatch is recorded and the value kept (for context)."""
     value = _read_str(p, path, data, name, defaults)
     if value and not pattern.match(value):
@@ -349,7 +350,7 @@ def _read_bool(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapp
 
 
 def _read_int(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
-              low: int, high: int, unit: str) -> Optional[int]:
+              low: int, high: int, unit: str) -> int | None:
     value = _value(data, name, defaults)
     if value is None:
         return None
@@ -361,6 +362,13 @@ def _read_int(p: _Problems, path: str, data: Mapping, name: str, defaults: Mappi
               f"Set a number of {unit} in that range.")
         return defaults[name]
     return number
+
+
+def _read_count(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping,
+                low: int, high: int, unit: str) -> int:
+    """`_read_int` of a key whose default is a number: never None."""
+    value = _read_int(p, path, data, name, defaults, low, high, unit)
+    return int(defaults[name]) if value is None else value
 
 
 def _read_map(p: _Problems, path: str, data: Mapping, name: str, defaults: Mapping) -> dict:
@@ -412,7 +420,7 @@ def _read_objects(p: _Problems, path: str, items: list, what: str,
 # The parts of the config.
 
 
-def _read_area(p: _Problems, path: str, name: str, data: Any) -> Optional[Area]:
+def _read_area(p: _Problems, path: str, name: str, data: Any) -> Area | None:
     if not naming.is_area_name(name):
         p.add(path, name, "is not a valid area name",
               "Use lowercase letters, digits, '-' or '_', starting and ending with a letter or digit.")
@@ -438,7 +446,7 @@ def _read_area(p: _Problems, path: str, name: str, data: Any) -> Optional[Area]:
         cache_control=_read_matching(p, path, data, "cacheControl", AREA_DEFAULTS, _HEADER_VALUE,
                                      "is not an HTTP header value CloudFront can send",
                                      "Write it on one line in plain ASCII, like 'public, max-age=86400'."),
-        presign_seconds=_read_int(p, path, data, "presignSeconds", AREA_DEFAULTS,
+        presign_seconds=_read_count(p, path, data, "presignSeconds", AREA_DEFAULTS,
                                   1, MAX_PRESIGN_SECONDS, "seconds"),
     )
 
@@ -452,7 +460,7 @@ def _check_area_overlap(p: _Problems, path: str, areas: list[Area]) -> None:
                       "Give each area its own prefix, none inside another.")
 
 
-def _read_transition(p: _Problems, path: str, data: dict) -> Optional[Transition]:
+def _read_transition(p: _Problems, path: str, data: dict) -> Transition | None:
     _check_known(p, path, data, TRANSITION_DEFAULTS)
     if data.get("days") is None or data.get("storageClass") is None:
         p.add(path, data, "needs both days and storageClass", "Write e.g. `{days: 90, storageClass: STANDARD_IA}`.")
@@ -460,7 +468,7 @@ def _read_transition(p: _Problems, path: str, data: dict) -> Optional[Transition
     before = len(p.messages)
     days = _read_int(p, path, data, "days", TRANSITION_DEFAULTS, 0, 36500, "days")
     storage_class = _read_str(p, path, data, "storageClass", TRANSITION_DEFAULTS, tuple(STORAGE_CLASS_RANK))
-    if len(p.messages) > before:
+    if len(p.messages) > before or days is None or storage_class is None:
         return None
     if storage_class in INFREQUENT_ACCESS_CLASSES and days < INFREQUENT_ACCESS_MIN_DAYS:
         p.add(_key(path, "days"), days,
@@ -469,7 +477,7 @@ def _read_transition(p: _Problems, path: str, data: dict) -> Optional[Transition
     return Transition(days=days, storage_class=storage_class)
 
 
-def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area]) -> Optional[LifecycleRule]:
+def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area]) -> LifecycleRule | None:
     _check_known(p, path, data, LIFECYCLE_DEFAULTS)
     area_name = _read_str(p, path, data, "area", LIFECYCLE_DEFAULTS)
     prefix = _read_str(p, path, data, "prefix", LIFECYCLE_DEFAULTS)
@@ -514,7 +522,7 @@ def _read_lifecycle_rule(p: _Problems, path: str, data: dict, areas: list[Area])
     return LifecycleRule(prefix=prefix or "", transitions=tuple(transitions), expire_days=expire_days)
 
 
-def _read_cors_rule(p: _Problems, path: str, data: dict, protect_data: bool) -> Optional[CorsRule]:
+def _read_cors_rule(p: _Problems, path: str, data: dict, protect_data: bool) -> CorsRule | None:
     _check_known(p, path, data, CORS_DEFAULTS)
     for required in ("origins", "methods"):
         if data.get(required) is None:
@@ -540,12 +548,12 @@ def _read_cors_rule(p: _Problems, path: str, data: dict, protect_data: bool) -> 
         methods=tuple(m for m in methods if m in CORS_METHODS),
         headers=tuple(_read_str_list(p, path, data, "headers", CORS_DEFAULTS)),
         expose_headers=tuple(_read_str_list(p, path, data, "exposeHeaders", CORS_DEFAULTS)),
-        max_age_seconds=_read_int(p, path, data, "maxAgeSeconds", CORS_DEFAULTS, 0, 86400, "seconds"),
+        max_age_seconds=_read_count(p, path, data, "maxAgeSeconds", CORS_DEFAULTS, 0, 86400, "seconds"),
     )
 
 
 def _read_app(p: _Problems, path: str, name: str, data: Any, bucket_prefix: str,
-              protect_data: bool) -> Optional[AppSettings]:
+              protect_data: bool) -> AppSettings | None:
     if not naming.is_dns_label(name):
         p.add(path, name, "is not a valid app name",
               "Use lowercase letters, digits and inner '-', at most 63 characters (it becomes part of DNS names).")
@@ -556,13 +564,14 @@ def _read_app(p: _Problems, path: str, name: str, data: Any, bucket_prefix: str,
         p.add(path, data, "must be an app object", "Write e.g. `{dialect: django}`.")
         return None
     _check_known(p, path, data, APP_DEFAULTS)
-    dialect = _read_str(p, path, data, "dialect", APP_DEFAULTS, DIALECTS)
+    dialect = _read_str(p, path, data, "dialect", APP_DEFAULTS, tuple(DIALECTS))
 
     explicit_bucket = _read_str(p, path, data, "bucketName", APP_DEFAULTS)
     bucket_name = explicit_bucket or naming.derived_bucket_name(bucket_prefix, name)
     bucket_problems = naming.bucket_name_problems(bucket_name)
     if bucket_problems and explicit_bucket:
-        p.add(_key(path, "bucketName"), bucket_name, "is not a valid S3 bucket name: it " + "; it ".join(bucket_problems),
+        p.add(_key(path, "bucketName"), bucket_name,
+              "is not a valid S3 bucket name: it " + "; it ".join(bucket_problems),
               "Choose a name S3 accepts.")
     elif bucket_problems:
         p.add(path, bucket_name, f"app '{name}' gets the bucket name <bucketPrefix>-{name}, which "
@@ -597,7 +606,8 @@ def _read_tags(p: _Problems, path: str, data: Mapping) -> dict[str, str]:
             continue
         problems = naming.aws_tag_problems(tag, str(value))
         if problems:
-            p.add(tag_key, value, "is not a valid AWS tag: " + "; ".join(problems), "Rename the tag or change its value.")
+            p.add(tag_key, value, "is not a valid AWS tag: " + "; ".join(problems),
+                  "Rename the tag or change its value.")
         else:
             good[tag] = str(value)
     return good
@@ -678,6 +688,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
 
     warnings: list[str] = []
     minio = None
+    region: Any
     if backend == "minio":
         minio, region = _read_minio_backend(p, warnings, config, data, encryption)
     else:
@@ -694,8 +705,8 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         _refuse_aws_only_features(p, path, data)
 
     # Empty (Pulumi.yaml's default) means derived: a bare app name would be a bucket name nobody chose.
-    bucket_prefix = (_read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
-                     or naming.default_bucket_prefix(project, stack))
+    bucket_prefix = str(_read_str(p, path, data, "bucketPrefix", STACK_DEFAULTS)
+                        or naming.default_bucket_prefix(project, stack))
 
     apps_path = _key(path, "apps")
     raw_apps = data.get("apps")
@@ -729,9 +740,9 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         encryption=encryption,
         kms_key_arn=kms_key_arn,
         versioning=versioning,
-        noncurrent_version_expiration_days=_read_int(p, path, data, "noncurrentVersionExpirationDays",
+        noncurrent_version_expiration_days=_read_count(p, path, data, "noncurrentVersionExpirationDays",
                                                      STACK_DEFAULTS, 1, 36500, "days"),
-        abort_incomplete_multipart_upload_days=_read_int(p, path, data, "abortIncompleteMultipartUploadDays",
+        abort_incomplete_multipart_upload_days=_read_count(p, path, data, "abortIncompleteMultipartUploadDays",
                                                          STACK_DEFAULTS, 1, 365, "days"),
         protect_data=protect_data,
         force_destroy=force_destroy,
@@ -829,7 +840,7 @@ def _refuse_aws_only_features(p: _Problems, path: str, data: Mapping) -> None:
 
 
 def _read_replication(p: _Problems, path: str, data: Mapping, source_region: str,
-                      versioning: bool) -> Optional[ReplicationSettings]:
+                      versioning: bool) -> ReplicationSettings | None:
     raw = data.get("replication")
     if not _asks_for(raw):
         return None
@@ -858,7 +869,7 @@ def _read_replication(p: _Problems, path: str, data: Mapping, source_region: str
 
 
 def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
-              apps: list[AppSettings]) -> Optional[CdnSettings]:
+              apps: list[AppSettings]) -> CdnSettings | None:
     raw = data.get("cdn")
     key = _key(path, "cdn")
     if raw is not None and not isinstance(raw, dict):
@@ -904,7 +915,7 @@ def _read_cdn(p: _Problems, warnings: list[str], path: str, data: Mapping,
 
 
 def _check_public_delivery(p: _Problems, warnings: list[str], path: str, apps: list[AppSettings],
-                           cdn: Optional[CdnSettings], public_without_cdn: bool, kms_key_arn: Optional[str]) -> None:
+                           cdn: CdnSettings | None, public_without_cdn: bool, kms_key_arn: str | None) -> None:
     """On AWS a public area is served by the CDN from a private bucket, or - opted in - by S3 itself."""
     public = {app.name: [a.name for a in app.areas if a.is_public] for app in apps}
     public = {name: areas for name, areas in public.items() if areas}
@@ -942,7 +953,7 @@ def _cache_control_nothing_applies(settings: StackSettings) -> list[str]:
             "metadata={'Cache-Control': ...})."]
 
 
-def _skipped(feature: str, apps: list[str], why: str) -> Optional[str]:
+def _skipped(feature: str, apps: list[str], why: str) -> str | None:
     if not apps:
         return None
     return f"{feature} skipped on minio for app{'s' if len(apps) > 1 else ''} {', '.join(apps)}: {why}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cli.offline import Plan, evaluate, stack_config_values, to_config_text
 from components.settings import StackSettings, parse_settings

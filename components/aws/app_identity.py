@@ -11,8 +11,8 @@ Defaults (behaviour):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -32,7 +32,7 @@ class AppIdentityArgs:
     """The one bucket the identity may use."""
     prefixes: tuple[str, ...]
     """Area prefixes it may list, read and write ('' for the whole bucket)."""
-    kms_key_arn: pulumi.Input[Optional[str]] = None
+    kms_key_arn: pulumi.Input[str | None] = None
     """The bucket's KMS key, when SSE-KMS is on. Default: no KMS permissions."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -44,7 +44,7 @@ class AppIdentity(pulumi.ComponentResource):
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
 
-    def __init__(self, name: str, args: AppIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AppIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:AppIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

@@ -21,8 +21,9 @@ Defaults (behaviour):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -42,7 +43,7 @@ CORS_S3_ORIGIN_REQUEST_POLICY_ID = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
 ORIGIN_ID = "private-bucket"
 # Route53's hosted zone for every CloudFront alias target.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
-SECURITY_HEADERS = {
+SECURITY_HEADERS: aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgsDict = {
     "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS, "include_subdomains": True,
                                   "override": True},
     "content_type_options": {"override": True},
@@ -66,15 +67,15 @@ class CdnArgs:
     """The bucket has CORS rules: forward Origin and preflights to S3. Default: false."""
     price_class: str = CDN_DEFAULTS["priceClass"]
     """Default: PriceClass_100 (North America and Europe edges)."""
-    domain: Optional[str] = None
+    domain: str | None = None
     """Custom domain. Default: the distribution's own *.cloudfront.net name."""
-    certificate_arn: Optional[str] = None
+    certificate_arn: str | None = None
     """ACM certificate in us-east-1 for `domain`. Default: created when `hosted_zone_id` is set."""
-    hosted_zone_id: Optional[str] = None
+    hosted_zone_id: str | None = None
     """Route53 zone that validates a created certificate and gets the alias records. Default: none."""
-    log_bucket: Optional[str] = None
+    log_bucket: str | None = None
     """Bucket for standard logs (prefix `<bucket_name>/`). Default: no logging."""
-    web_acl_arn: Optional[str] = None
+    web_acl_arn: str | None = None
     """WAFv2 web ACL (CloudFront scope). Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -85,7 +86,7 @@ class Cdn(pulumi.ComponentResource):
     public_domain: pulumi.Output[str]
     public_base_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CdnArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:Cdn", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -110,7 +111,8 @@ class Cdn(pulumi.ComponentResource):
                                        runtime="cloudfront-js-2.0", publish=True, code=DENY_UNLISTED_PATHS_CODE,
                                        comment="Answers 403 outside the public area prefixes", opts=child)
 
-        def behaviour(extra: dict, prefix: Optional[str] = None) -> dict:
+        # A plain dict: it serves both the default and the ordered behaviours' (TypedDict) shapes.
+        def behaviour(extra: dict, prefix: str | None = None) -> Any:
             value = args.cache_control.get(prefix) if prefix is not None else None
             served: dict = {"target_origin_id": ORIGIN_ID, "viewer_protocol_policy": "redirect-to-https",
                             "allowed_methods": CACHED_METHODS, "cached_methods": CACHED_METHODS, "compress": True,
@@ -121,10 +123,11 @@ class Cdn(pulumi.ComponentResource):
                               origin_request_policy_id=CORS_S3_ORIGIN_REQUEST_POLICY_ID)
             return served
 
-        certificate_arn = args.certificate_arn
+        certificate_arn: pulumi.Input[str] | None = args.certificate_arn
         if args.domain and not certificate_arn:
             certificate_arn = self._validated_certificate(name, args, tags)
-        viewer_certificate: dict = {"cloudfront_default_certificate": True}
+        viewer_certificate: aws.cloudfront.DistributionViewerCertificateArgsDict = {
+            "cloudfront_default_certificate": True}
         if args.domain:
             viewer_certificate = {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only",
                                   "minimum_protocol_version": MINIMUM_TLS_VERSION}

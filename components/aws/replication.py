@@ -16,8 +16,9 @@ Defaults (behaviour):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import cast
 
 import pulumi
 import pulumi_aws as aws
@@ -35,11 +36,11 @@ REPLICATION_TIME_MINUTES = 15
 class ReplicationArgs:
     source_bucket_name: str
     source_region: str
-    source_versioning: pulumi.Resource
-    """The source bucket's versioning resource: replication is declared after it."""
+    source_versioning: pulumi.Resource | None
+    """The source bucket's versioning resource: replication is declared after it (the gate requires it)."""
     replica: SecureBucketArgs
     """The replica bucket (its name and region included), hardened like the source."""
-    source_kms_key_arn: pulumi.Input[Optional[str]] = None
+    source_kms_key_arn: pulumi.Input[str | None] = None
     """The source's SSE-KMS key; the role may decrypt with it. Default: SSE-S3 source, no KMS."""
     storage_class: str = REPLICATION_DEFAULTS["storageClass"]
     """Storage class of the replicas. Default: STANDARD_IA."""
@@ -49,16 +50,18 @@ class ReplicationArgs:
 
 
 def replication_rule(args: ReplicationArgs, replica_bucket_arn: str,
-                     replica_key_arn: pulumi.Input[Optional[str]]) -> dict:
+                     replica_key_arn: pulumi.Input[str | None]) -> aws.s3.BucketReplicationConfigRuleArgsDict:
     """The one rule: everything, delete markers too; SSE-KMS objects re-encrypted with the replica's key."""
     encrypted_with_kms = args.replica.encryption == "kms"  # the source and replica share the stack's setting
-    destination: dict = {"bucket": replica_bucket_arn, "storage_class": args.storage_class}
+    destination: aws.s3.BucketReplicationConfigRuleDestinationArgsDict = {
+        "bucket": replica_bucket_arn, "storage_class": args.storage_class}
     if encrypted_with_kms:
-        destination["encryption_configuration"] = {"replica_kms_key_id": replica_key_arn}
+        # With kms encryption the replica always has a key: the ARN is never None here.
+        destination["encryption_configuration"] = {"replica_kms_key_id": cast(pulumi.Input[str], replica_key_arn)}
     if args.replication_time_control:
         destination["replication_time"] = {"status": "Enabled", "time": {"minutes": REPLICATION_TIME_MINUTES}}
         destination["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_TIME_MINUTES}}
-    rule: dict = {
+    rule: aws.s3.BucketReplicationConfigRuleArgsDict = {
         "id": REPLICATION_RULE_ID,
         "status": "Enabled",
         "filter": {"prefix": ""},
@@ -76,7 +79,7 @@ class Replication(pulumi.ComponentResource):
     replica_region: pulumi.Output[str]
     role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ReplicationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ReplicationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:Replication", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         replica = SecureBucket(f"{name}-replica", args.replica, child)
@@ -91,7 +94,7 @@ class Replication(pulumi.ComponentResource):
             lambda arns: json.dumps(documents.replication_policy(
                 source_arn, replica_arn, arns[0], arns[1], args.source_region, args.replica.region))))
 
-        versioned_both_sides = [args.source_versioning, *([replica.versioning] if replica.versioning else [])]
+        versioned_both_sides = [v for v in (args.source_versioning, replica.versioning) if v is not None]
         aws.s3.BucketReplicationConfig(
             f"{name}-config", bucket=args.source_bucket_name, role=role.arn, region=args.source_region,
             rules=[replication_rule(args, replica_arn, replica.kms_key_arn)],

@@ -26,8 +26,8 @@ Defaults (each is behaviour, not just a value):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -48,7 +48,7 @@ class SecureBucketArgs:
     """Region of the bucket: every resource is declared there, and ARNs are built with it."""
     encryption: str = STACK_DEFAULTS["encryption"]
     """`aes256` (SSE-S3) or `kms` (SSE-KMS with a bucket key). Default: aes256."""
-    kms_key_arn: Optional[str] = None
+    kms_key_arn: str | None = None
     """With `kms`: an existing key to use. Default: a new key with rotation on."""
     versioning: bool = STACK_DEFAULTS["versioning"]
     """Default: versioning enabled."""
@@ -66,14 +66,14 @@ class SecureBucketArgs:
     """Let a destroy delete all objects. Default: false."""
     public_prefixes: tuple[str, ...] = ()
     """Prefixes of the public areas, read through the CDN (or, opted in, straight from S3). Default: none."""
-    cloudfront_distribution_arn: pulumi.Input[Optional[str]] = None
+    cloudfront_distribution_arn: pulumi.Input[str | None] = None
     """The distribution serving the public prefixes. Default: none, no CloudFront access."""
     public_without_cdn: bool = False
     """Serve the public prefixes anonymously from S3 (relaxes Block Public Access). Default: false."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def bucket_policy_document(args: SecureBucketArgs, distribution_arn: Optional[str]) -> dict:
+def bucket_policy_document(args: SecureBucketArgs, distribution_arn: str | None) -> dict:
     bucket_arn = naming.bucket_arn(args.bucket_name, args.region)
     grants = []
     if args.public_prefixes and distribution_arn:
@@ -83,11 +83,11 @@ def bucket_policy_document(args: SecureBucketArgs, distribution_arn: Optional[st
     return documents.bucket_policy(bucket_arn, grants)
 
 
-def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
+def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """The bucket's lifecycle rules: the app's, then the always-on housekeeping rules."""
-    rules = []
+    rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = []
     for index, rule in enumerate(args.lifecycle):
-        entry: dict = {
+        entry: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
             "id": naming.lifecycle_rule_id(index + 1, rule.prefix),
             "status": "Enabled",
             "filter": {"prefix": rule.prefix},
@@ -115,7 +115,7 @@ def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[dict]:
     return rules
 
 
-def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[dict]:
+def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[aws.s3.BucketCorsConfigurationCorsRuleArgsDict]:
     return [
         {
             "allowed_origins": list(rule.origins),
@@ -131,9 +131,9 @@ def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[dict]:
 class SecureBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
-    kms_key_arn: pulumi.Output[Optional[str]]
+    kms_key_arn: pulumi.Output[str | None]
 
-    def __init__(self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:SecureBucket", name, None, opts)
         data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
         tags = dict(args.tags)
@@ -157,10 +157,11 @@ class SecureBucket(pulumi.ComponentResource):
             block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,
             region=region, opts=after())
 
-        kms_key_arn: pulumi.Input[Optional[str]] = None
+        kms_key_arn: pulumi.Input[str | None] = None
         if args.encryption == "kms":
             kms_key_arn = args.kms_key_arn or self._customer_key(name, args, tags, data, after())
-        by_default = {"sse_algorithm": "AES256"}
+        by_default: aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgsDict = {
+            "sse_algorithm": "AES256"}
         if kms_key_arn:
             by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -168,7 +169,7 @@ class SecureBucket(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": bool(kms_key_arn)}])
 
         lifecycle_opts = after()
-        self.versioning: Optional[aws.s3.BucketVersioning] = None
+        self.versioning: aws.s3.BucketVersioning | None = None
         if args.versioning:
             self.versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=args.bucket_name, region=region,
                                                       versioning_configuration={"status": "Enabled"}, opts=after())

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_minio as minio
@@ -37,7 +36,7 @@ class MinioBucketArgs:
     """The bucket's exact name (apps are told it)."""
     public_prefixes: tuple[str, ...] = ()
     """Prefixes of the public areas; anonymous GetObject there only. Default: none, no bucket policy."""
-    kms_key_id: Optional[str] = None
+    kms_key_id: str | None = None
     """A key of MinIO's KMS; the bucket's default encryption when set. Default: not encrypted by MinIO."""
     versioning: bool = STACK_DEFAULTS["versioning"]
     """Default: versioning enabled."""
@@ -57,13 +56,14 @@ class MinioBucketArgs:
 EXPIRE_DELETE_MARKERS = "DeleteMarker"
 
 
-def ilm_rule_inputs(args: MinioBucketArgs) -> list[dict]:
+def ilm_rule_inputs(args: MinioBucketArgs) -> list[minio.IlmPolicyRuleArgsDict]:
     """The ILM rules: the app's expiries (ids as on AWS), then noncurrent-version and delete-marker expiry."""
-    rules = []
+    rules: list[minio.IlmPolicyRuleArgsDict] = []
     for index, rule in enumerate(args.lifecycle):
         if rule.expire_days is None:
             continue  # a transitions-only rule: nothing MinIO can declare (the gate has warned)
-        entry = {"id": naming.lifecycle_rule_id(index + 1, rule.prefix), "expiration": f"{rule.expire_days}d"}
+        entry: minio.IlmPolicyRuleArgsDict = {"id": naming.lifecycle_rule_id(index + 1, rule.prefix),
+                                              "expiration": f"{rule.expire_days}d"}
         if rule.prefix:
             entry["filter"] = rule.prefix
         rules.append(entry)
@@ -80,7 +80,7 @@ class MinioBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MinioBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MinioBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:MinioBucket", name, None, opts)
         data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket_name, acl="private",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_minio as minio
@@ -49,7 +48,7 @@ class MinioIdentity(pulumi.ComponentResource):
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MinioIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MinioIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:MinioIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 START_TIMEOUT_SECONDS = 30
 TEST_CREDENTIALS = {"aws_access_key_id": "admin-testing", "aws_secret_access_key": "admin-testing"}
@@ -24,12 +24,12 @@ class MotoServer:
     """`with MotoServer() as server:` - `server.url`, `server.port`, `server.client(...)`, `server.create_app(...)`,
     `server.enforce_iam()`, `with server.iam_relaxed():`."""
 
-    def __init__(self, env: Optional[dict] = None):
+    def __init__(self, env: dict | None = None):
         self.env = env or {}
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
         self.url = ""
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         self.process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True, env={**os.environ, **self.env})
         port = self.process.stdout.readline().strip()
@@ -52,7 +52,7 @@ class MotoServer:
         self.process.stdout.close()
         self.process = None
 
-    def client(self, service: str, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None,
+    def client(self, service: str, access_key_id: str | None = None, secret_access_key: str | None = None,
                path_style: bool = True):
         import boto3
         from botocore.config import Config

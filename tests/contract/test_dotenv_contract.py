@@ -30,8 +30,8 @@ from dotenv import dotenv_values
 
 from cli import env_file
 from components import dialects
-from tests.helpers import CONNECTION_SHAPES
 from tests.contract.moto_server import MotoServer
+from tests.helpers import CONNECTION_SHAPES
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "minio")
 IDENTITY_POLICY = {"aws": "aws:iam/groupPolicy:GroupPolicy", "minio": "minio:index/iamPolicy:IamPolicy"}
@@ -199,7 +199,7 @@ def test_minio_py_puts_gets_and_presigns(deployment, process_env):
         response.close()
         response.release_conn()
     url = client.presigned_get_object(env["S3_BUCKET"], key)
-    assert url.startswith(("http://localhost:" if deployment.on_minio else "https://"))
+    assert url.startswith("http://localhost:" if deployment.on_minio else "https://")
     assert deployment.fetch(url) == PAYLOAD
     client.remove_object(env["S3_BUCKET"], key)
 

@@ -21,6 +21,7 @@ import pytest
 from cli.offline import evaluate_stack
 from tests.helpers import ROOT
 
+
 def _local_minio_listening() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 9000), timeout=1):

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
-from components.aws.cdn import (CACHING_OPTIMIZED_CACHE_POLICY_ID, CORS_S3_ORIGIN_REQUEST_POLICY_ID,
-                                MINIMUM_TLS_VERSION, Cdn, CdnArgs)
+from components.aws.cdn import (
+    CACHING_OPTIMIZED_CACHE_POLICY_ID,
+    CORS_S3_ORIGIN_REQUEST_POLICY_ID,
+    MINIMUM_TLS_VERSION,
+    Cdn,
+    CdnArgs,
+)
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from tests.helpers import plan_program, policy_document
 

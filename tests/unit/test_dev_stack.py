@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import yaml
 
-from components import documents
 from cli.offline import MASK
+from components import documents
 from components.settings import NAMESPACE, parse_settings
 from tests.helpers import ROOT, as_config, policy_document, stack_values
 

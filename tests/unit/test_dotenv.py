@@ -14,9 +14,9 @@ from dotenv import dotenv_values
 
 from cli import env_file
 from cli.env_file import EnvFileError, header, merge_env, quote
+from cli.offline import evaluate, run_main
 from components import dialects
 from components.dialects import DialectError, render_env
-from cli.offline import evaluate, run_main
 from tests.helpers import as_config, stack_values
 
 SHAPES = ("aws-cdn", "aws-no-cdn", "aws-private", "minio")

@@ -13,8 +13,7 @@ from dotenv import dotenv_values
 
 from cli.stack_outputs import app_names, connection_of
 from components.dialects import render_env
-from tests.helpers import ROOT
-from tests.helpers import run_cli
+from tests.helpers import ROOT, run_cli
 
 CHAT_KEYS = {"OBJECT_STORAGE_ENABLED", "OBJECT_STORAGE_PROVIDER", "OBJECT_STORAGE_BUCKET",
              "OBJECT_STORAGE_ACCESS_KEY", "OBJECT_STORAGE_SECRET_KEY", "OBJECT_STORAGE_REGION"}

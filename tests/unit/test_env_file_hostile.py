@@ -17,7 +17,8 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from hypothesis import given, settings, strategies
 
-from cli import env_file, main as cli
+from cli import env_file
+from cli import main as cli
 from cli.env_file import EnvFileError, env_entries, header, merge_env
 
 NEW = {"S3_ENDPOINT": "s3.us-east-1.amazonaws.com", "S3_BUCKET": "vista", "S3_USE_SSL": "true"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
+from cli.offline import MASK
 from components import documents
 from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
-from cli.offline import MASK
 from tests.helpers import by_kind, plan_program, policy_document
 
 ARGS = MinioIdentityArgs(user_name="acme-chat", policy_name="acme-chat-access", bucket_arn="arn:aws:s3:::acme-chat",

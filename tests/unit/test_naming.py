@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies
 
-from components import naming
 from cli.offline import evaluate, run_main
+from components import naming
 from tests.helpers import as_config, stack_values
 
 # Every valid S3 bucket name: 3-63 characters of lowercase letters, digits, '.' and '-'.
@@ -33,7 +33,8 @@ def test_every_derived_name_is_valid_for_its_type_on_both_backends(bucket):
 @given(valid_bucket_names, valid_bucket_names)
 def test_two_buckets_never_share_a_derived_name(first, second):
     if first != second:
-        for (one, _), (other, _) in zip(naming.derived_names(first, "aws"), naming.derived_names(second, "aws")):
+        for (one, _), (other, _) in zip(naming.derived_names(first, "aws"), naming.derived_names(second, "aws"),
+                                               strict=True):
             assert one != other
 
 

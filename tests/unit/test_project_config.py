@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from cli.offline import StackFileError, project_config_entries, stack_config_values
-from components.settings import MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, CDN_DEFAULTS, STACK_DEFAULTS
-from tests.helpers import ROOT, settings_for, stack_values
-from tests.helpers import run_cli
+from components.settings import CDN_DEFAULTS, MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, STACK_DEFAULTS
+from tests.helpers import ROOT, run_cli, settings_for, stack_values
 
 
 def project_with(tmp_path, config_changes: dict, stack_config: dict, stack: str = "t"):

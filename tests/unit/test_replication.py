@@ -77,7 +77,8 @@ def test_rule_replicates_kms_objects_and_delete_markers_into_standard_ia_after_v
 
 
 def test_replication_time_control_adds_its_metrics():
-    [rule] = declare(replication_time_control=True, storage_class="GLACIER_IR")["chat-replication-config"].inputs["rules"]
+    resources = declare(replication_time_control=True, storage_class="GLACIER_IR")
+    [rule] = resources["chat-replication-config"].inputs["rules"]
     destination = rule["destination"]
     assert destination["storageClass"] == "GLACIER_IR"
     assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components.aws.secure_bucket import (ABORT_MULTIPART_RULE_ID, NONCURRENT_RULE_ID, SecureBucket,
-                                          SecureBucketArgs, lifecycle_rule_inputs)
+from components.aws.secure_bucket import (
+    ABORT_MULTIPART_RULE_ID,
+    NONCURRENT_RULE_ID,
+    SecureBucket,
+    SecureBucketArgs,
+    lifecycle_rule_inputs,
+)
 from components.settings import CorsRule, LifecycleRule, Transition
 from tests.helpers import by_kind, plan_program, policy_document
 

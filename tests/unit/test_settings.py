@@ -380,7 +380,8 @@ def test_fails_kms_encryption_on_minio_without_a_minio_key():
 
 def test_fails_aws_kms_key_on_minio():
     arn = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234"
-    problems = problems_of(on_minio(lambda v: v.update({"app-storage:encryption": "kms", "app-storage:kmsKeyArn": arn})))
+    problems = problems_of(on_minio(lambda v: v.update({"app-storage:encryption": "kms",
+                                                         "app-storage:kmsKeyArn": arn})))
     assert any(p.startswith("app-storage:kmsKeyArn: is an AWS KMS key, which MinIO cannot use") for p in problems)
 
 
