@@ -396,8 +396,6 @@ class Plan:
     def of_type(self, token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == token]
 
-    def children(self, parent_urn: str) -> list[RecordedResource]:
-        return [r for r in self.resources if r.parent == parent_urn]
 
 
 class _LogRecorder(logging.Handler):

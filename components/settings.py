@@ -221,7 +221,6 @@ class CdnSettings:
 
 @dataclass(frozen=True)
 class StackSettings:
-    project: str
     stack: str
     backend: str
     region: str
@@ -733,7 +732,6 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     _check_name_collisions(p, apps_path, apps, backend, replicated=replication is not None)
 
     settings = StackSettings(
-        project=project,
         stack=stack,
         backend=backend,
         region=str(region or "us-east-1"),
