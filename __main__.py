@@ -3,7 +3,7 @@
 import pulumi
 
 from components.app_storage import AppStorage, secret_output_name
-from components.settings import load_settings
+from components.settings.gate import load_settings
 
 settings = load_settings()
 for warning in settings.warnings:

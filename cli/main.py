@@ -21,7 +21,7 @@ from cli.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_s
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
 from components.messages import one_line
-from components.settings import SettingsError
+from components.settings.types import SettingsError
 
 EXIT_CONFIG = 2
 

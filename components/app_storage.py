@@ -18,7 +18,7 @@ from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
 from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
 from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
-from components.settings import AppSettings, StackSettings
+from components.settings.types import AppSettings, StackSettings
 
 
 def secret_output_name(app: str, key: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 import pulumi
 
-from components.settings import StackSettings
+from components.settings.types import StackSettings
 
 SECRET_FIELDS = ("secret_access_key",)
 

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli.offline import Plan, evaluate, stack_config_values, to_config_text
-from components.settings import StackSettings, parse_settings
+from components.settings.gate import parse_settings
+from components.settings.types import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.settings import CDN_DEFAULTS, CLOUDFRONT_REGION
+from components.settings.schema import CDN_DEFAULTS, CLOUDFRONT_REGION
 
 # AWS's managed "CachingOptimized" cache policy (the same id in every account).
 CACHING_OPTIMIZED_CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"

@@ -26,7 +26,7 @@ import pulumi_aws as aws
 from components import documents, naming
 from components.aws.app_identity import IAM_PATH
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from components.settings import REPLICATION_DEFAULTS
+from components.settings.schema import REPLICATION_DEFAULTS
 
 REPLICATION_RULE_ID = "replicate-everything"
 REPLICATION_TIME_MINUTES = 15

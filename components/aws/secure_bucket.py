@@ -33,7 +33,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.settings import STACK_DEFAULTS, CorsRule, LifecycleRule
+from components.settings.schema import STACK_DEFAULTS
+from components.settings.types import CorsRule, LifecycleRule
 
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 NONCURRENT_RULE_ID = naming.NONCURRENT_RULE_ID

@@ -24,7 +24,8 @@ import pulumi
 import pulumi_minio as minio
 
 from components import documents, naming
-from components.settings import STACK_DEFAULTS, LifecycleRule
+from components.settings.schema import STACK_DEFAULTS
+from components.settings.types import LifecycleRule
 
 # MinIO supports only SSE-KMS as a bucket default (SSE-S3 in MinIO is backed by the same KMS).
 MINIO_SSE_TYPE = "aws:kms"

@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from components.settings import STACK_DEFAULTS
+from components.settings.schema import STACK_DEFAULTS
 from tests.helpers import ROOT, run_cli
 
 

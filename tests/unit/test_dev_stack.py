@@ -9,7 +9,8 @@ import yaml
 
 from cli.offline import MASK
 from components import documents
-from components.settings import NAMESPACE, parse_settings
+from components.settings.gate import parse_settings
+from components.settings.schema import NAMESPACE
 from tests.helpers import ROOT, as_config, policy_document, stack_values
 
 APPS = ("eventhorizon", "vista", "chat")

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 
 from cli.offline import evaluate, run_main
-from components.settings import SettingsError, parse_settings
+from components.settings.gate import parse_settings
+from components.settings.types import SettingsError
 from tests.helpers import as_config, stack_values
 
 # Values that are wrong in every way the gate must notice, and right often enough to get past it.

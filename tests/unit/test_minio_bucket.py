@@ -6,7 +6,7 @@ import pytest
 
 from components import documents, naming
 from components.minio.minio_bucket import MINIO_SSE_TYPE, MinioBucket, MinioBucketArgs, ilm_rule_inputs
-from components.settings import LifecycleRule, Transition
+from components.settings.types import LifecycleRule, Transition
 from tests.helpers import by_kind, plan_program, policy_document
 
 BUCKET_ARN = "arn:aws:s3:::acme-media"

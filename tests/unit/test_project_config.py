@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cli.offline import StackFileError, project_config_entries, stack_config_values
-from components.settings import CDN_DEFAULTS, MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, STACK_DEFAULTS
+from components.settings.schema import CDN_DEFAULTS, MINIO_PROVIDER_DEFAULTS, REPLICATION_DEFAULTS, STACK_DEFAULTS
 from tests.helpers import ROOT, run_cli, settings_for, stack_values
 
 

@@ -11,7 +11,7 @@ from components.aws.secure_bucket import (
     SecureBucketArgs,
     lifecycle_rule_inputs,
 )
-from components.settings import CorsRule, LifecycleRule, Transition
+from components.settings.types import CorsRule, LifecycleRule, Transition
 from tests.helpers import by_kind, plan_program, policy_document
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from components.settings import STACK_DEFAULTS, SettingsError
+from components.settings.schema import STACK_DEFAULTS
+from components.settings.types import SettingsError
 from tests.helpers import settings_for
 
 VALID = {
@@ -631,7 +632,7 @@ def test_a_key_with_a_newline_or_an_escape_sequence_stays_on_one_line():
 
 def test_fails_a_number_too_large_to_read_in_structured_config():
     """The CLI hands structured config over as JSON text; a 5000-digit number in it is one clear problem."""
-    from components.settings import parse_settings
+    from components.settings.gate import parse_settings
     from tests.helpers import as_config
     config = as_config(mutated(lambda v: shop(v)["lifecycle"][0].update(expireDays="HUGE")))
     config["app-storage:apps"] = config["app-storage:apps"].replace('"HUGE"', "1" + "0" * 5000)

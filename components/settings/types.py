@@ -1,0 +1,129 @@
+"""The typed, frozen settings the gate produces and the components consume."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pulumi import RunError
+
+from components.messages import one_line
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    access: str
+    prefix: str
+    cache_control: str | None
+    presign_seconds: int
+
+    @property
+    def is_public(self) -> bool:
+        return self.access == "public"
+
+
+@dataclass(frozen=True)
+class Transition:
+    days: int
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    prefix: str
+    transitions: tuple[Transition, ...]
+    expire_days: int | None
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age_seconds: int
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    name: str
+    dialect: str
+    bucket_name: str
+    areas: tuple[Area, ...]
+    cors: tuple[CorsRule, ...]
+    lifecycle: tuple[LifecycleRule, ...]
+
+    @property
+    def area_prefixes(self) -> dict[str, str]:
+        return {area.name: area.prefix for area in self.areas}
+
+
+@dataclass(frozen=True)
+class MinioSettings:
+    server: str
+    """`host:port`, as the MinIO provider takes it."""
+    use_tls: bool
+    kms_key_id: str | None
+    """A key of MinIO's configured KMS (KES); buckets are encrypted with it when set."""
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.use_tls else 'http'}://{self.server}"
+
+
+@dataclass(frozen=True)
+class ReplicationSettings:
+    region: str
+    storage_class: str
+    replication_time_control: bool
+
+
+@dataclass(frozen=True)
+class CdnSettings:
+    price_class: str
+    domains: Mapping[str, str]
+    """App name -> custom domain of that app's distribution."""
+    certificate_arn: str | None
+    hosted_zone_id: str | None
+    log_bucket: str | None
+    web_acl_arn: str | None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    stack: str
+    backend: str
+    region: str
+    encryption: str
+    kms_key_arn: str | None
+    versioning: bool
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_upload_days: int
+    protect_data: bool
+    force_destroy: bool
+    bucket_prefix: str
+    tags: Mapping[str, str]
+    apps: tuple[AppSettings, ...]
+    minio: MinioSettings | None = None
+    """Set exactly when the backend is minio."""
+    replication: ReplicationSettings | None = None
+    cdn: CdnSettings | None = None
+    """Set when the CDN is enabled (aws only)."""
+    public_without_cdn: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+
+class SettingsError(RunError):
+    """The stack config has problems; `problems` holds one clear message each.
+
+    A RunError, so `pulumi up` prints the messages without a traceback.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = [one_line(problem) for problem in problems]
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(
+            f"app-storage: the stack config has {count}; nothing was declared:\n"
+            + "\n".join(f"  - {p}" for p in self.problems)
+        )
