@@ -29,12 +29,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.settings.schema import CDN_DEFAULTS, CLOUDFRONT_REGION
 
 # AWS's managed "CachingOptimized" cache policy (the same id in every account).
 CACHING_OPTIMIZED_CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
 MINIMUM_TLS_VERSION = "TLSv1.2_2021"
+# CloudFront takes certificates (and web ACLs) only from us-east-1.
+CLOUDFRONT_REGION = "us-east-1"
 CACHED_METHODS = ["GET", "HEAD"]
 CORS_ALLOWED_METHODS = ["GET", "HEAD", "OPTIONS"]
 # AWS's managed "CORS-S3Origin" origin request policy: forwards Origin, Access-Control-Request-Headers and
@@ -65,7 +66,7 @@ class CdnArgs:
     """Public prefix -> the Cache-Control its behaviour sends. Default: none (CloudFront sends the object's)."""
     forward_cors: bool = False
     """The bucket has CORS rules: forward Origin and preflights to S3. Default: false."""
-    price_class: str = CDN_DEFAULTS["priceClass"]
+    price_class: str = "PriceClass_100"
     """Default: PriceClass_100 (North America and Europe edges)."""
     domain: str | None = None
     """Custom domain. Default: the distribution's own *.cloudfront.net name."""

@@ -26,7 +26,6 @@ import pulumi_aws as aws
 from components import documents, naming
 from components.aws.app_identity import IAM_PATH
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
-from components.settings.schema import REPLICATION_DEFAULTS
 
 REPLICATION_RULE_ID = "replicate-everything"
 REPLICATION_TIME_MINUTES = 15
@@ -42,9 +41,9 @@ class ReplicationArgs:
     """The replica bucket (its name and region included), hardened like the source."""
     source_kms_key_arn: pulumi.Input[str | None] = None
     """The source's SSE-KMS key; the role may decrypt with it. Default: SSE-S3 source, no KMS."""
-    storage_class: str = REPLICATION_DEFAULTS["storageClass"]
+    storage_class: str = "STANDARD_IA"
     """Storage class of the replicas. Default: STANDARD_IA."""
-    replication_time_control: bool = REPLICATION_DEFAULTS["replicationTimeControl"]
+    replication_time_control: bool = False
     """S3 RTC (replication within 15 minutes) with its metrics. Default: off."""
     tags: Mapping[str, str] = field(default_factory=dict)
 

@@ -33,7 +33,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.settings.schema import STACK_DEFAULTS
 from components.settings.types import CorsRule, LifecycleRule
 
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
@@ -47,23 +46,23 @@ class SecureBucketArgs:
     """The bucket's exact name (no random suffix, so apps can be told it)."""
     region: str
     """Region of the bucket: every resource is declared there, and ARNs are built with it."""
-    encryption: str = STACK_DEFAULTS["encryption"]
+    encryption: str = "aes256"
     """`aes256` (SSE-S3) or `kms` (SSE-KMS with a bucket key). Default: aes256."""
     kms_key_arn: str | None = None
     """With `kms`: an existing key to use. Default: a new key with rotation on."""
-    versioning: bool = STACK_DEFAULTS["versioning"]
+    versioning: bool = True
     """Default: versioning enabled."""
-    noncurrent_version_expiration_days: int = STACK_DEFAULTS["noncurrentVersionExpirationDays"]
+    noncurrent_version_expiration_days: int = 90
     """Days a replaced or deleted version is kept when versioned. Default: 90."""
-    abort_incomplete_multipart_upload_days: int = STACK_DEFAULTS["abortIncompleteMultipartUploadDays"]
+    abort_incomplete_multipart_upload_days: int = 7
     """Days before an unfinished multipart upload is aborted. Default: 7."""
     lifecycle: tuple[LifecycleRule, ...] = ()
     """The app's own expiry and tiering rules. Default: none."""
     cors: tuple[CorsRule, ...] = ()
     """CORS rules; no CORS configuration is declared when empty. Default: none."""
-    protect_data: bool = STACK_DEFAULTS["protectData"]
+    protect_data: bool = True
     """Protect and retain the bucket and key. Default: protected, retained on delete."""
-    force_destroy: bool = STACK_DEFAULTS["forceDestroy"]
+    force_destroy: bool = False
     """Let a destroy delete all objects. Default: false."""
     public_prefixes: tuple[str, ...] = ()
     """Prefixes of the public areas, read through the CDN (or, opted in, straight from S3). Default: none."""

@@ -24,7 +24,6 @@ import pulumi
 import pulumi_minio as minio
 
 from components import documents, naming
-from components.settings.schema import STACK_DEFAULTS
 from components.settings.types import LifecycleRule
 
 # MinIO supports only SSE-KMS as a bucket default (SSE-S3 in MinIO is backed by the same KMS).
@@ -39,15 +38,15 @@ class MinioBucketArgs:
     """Prefixes of the public areas; anonymous GetObject there only. Default: none, no bucket policy."""
     kms_key_id: str | None = None
     """A key of MinIO's KMS; the bucket's default encryption when set. Default: not encrypted by MinIO."""
-    versioning: bool = STACK_DEFAULTS["versioning"]
+    versioning: bool = True
     """Default: versioning enabled."""
-    noncurrent_version_expiration_days: int = STACK_DEFAULTS["noncurrentVersionExpirationDays"]
+    noncurrent_version_expiration_days: int = 90
     """Days a replaced or deleted version is kept when versioned. Default: 90."""
     lifecycle: tuple[LifecycleRule, ...] = ()
     """The app's rules; their expiry is declared, their transitions are not. Default: none."""
-    protect_data: bool = STACK_DEFAULTS["protectData"]
+    protect_data: bool = True
     """Protect and retain the bucket. Default: protected, retained on delete."""
-    force_destroy: bool = STACK_DEFAULTS["forceDestroy"]
+    force_destroy: bool = False
     """Let a destroy delete all objects. Default: false."""
 
 

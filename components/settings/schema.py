@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from components.aws.cdn import CdnArgs
+from components.aws.replication import ReplicationArgs
+from components.aws.secure_bucket import SecureBucketArgs
+from components.dialects import DIALECTS
 
 NAMESPACE = "app-storage"
 
@@ -23,50 +29,125 @@ STORAGE_CLASS_RANK = {
 INFREQUENT_ACCESS_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
 INFREQUENT_ACCESS_MIN_DAYS = 30
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days.
-
-# Stack-level keys: name -> default. `bucketPrefix` defaults to `<project>-<stack>` (computed).
-STACK_DEFAULTS: dict[str, Any] = {
-    "backend": "aws",
-    "encryption": "aes256",
-    "kmsKeyArn": "",
-    "versioning": True,
-    "noncurrentVersionExpirationDays": 90,
-    "abortIncompleteMultipartUploadDays": 7,
-    "protectData": True,
-    "forceDestroy": False,
-    "bucketPrefix": "",  # empty: `<project>-<stack>`, derived in the gate
-    "minioKmsKeyId": "",
-    "replication": None,
-    "cdn": None,
-    "publicWithoutCdn": False,
-    "tags": {},
-    "apps": None,
-}
-REPLICATION_DEFAULTS: dict[str, Any] = {
-    "region": None,
-    "storageClass": "STANDARD_IA",
-    "replicationTimeControl": False,
-}
 REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
                            "DEEP_ARCHIVE")
-CDN_DEFAULTS: dict[str, Any] = {
-    "enabled": False,
-    "priceClass": "PriceClass_100",
-    "domains": {},
-    "certificateArn": None,
-    "hostedZoneId": None,
-    "logBucket": None,
-    "webAclArn": None,
-}
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
-# CloudFront takes certificates and web ACLs only from us-east-1.
-CLOUDFRONT_REGION = "us-east-1"
+
+# --- the keys --------------------------------------------------------------------------------------
+# One table: every key with its type (as the README and Pulumi.yaml name it), its default, its allowed
+# values and its meaning. A default a component uses is the component's own (its Args class documents and
+# owns it); the gate reads it from there. Tests hold `Pulumi.yaml`'s schema and the README's configuration
+# reference to this table.
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str
+    """string | boolean | integer | map | list"""
+    default: Any
+    """None: no value by default (required, computed or off: `meaning` says which)."""
+    meaning: str
+    choices: tuple[str, ...] = ()
+
+
+def defaults(keys: tuple[Key, ...]) -> dict[str, Any]:
+    return {key.name: key.default for key in keys}
+
+
+STACK_KEYS = (
+    Key("backend", "string", "aws", "Where the storage lives, aws or minio.", BACKENDS),
+    Key("encryption", "string", SecureBucketArgs.encryption, "Default bucket encryption, aes256 (SSE-S3) or kms "
+        "(SSE-KMS with a bucket key and a rotated customer key).", ENCRYPTION_KINDS),
+    Key("kmsKeyArn", "string", "", "With encryption kms, an existing KMS key ARN to use instead of creating one key "
+        "per bucket."),
+    Key("versioning", "boolean", SecureBucketArgs.versioning, "Keep object versions; noncurrent versions expire "
+        "after noncurrentVersionExpirationDays."),
+    Key("noncurrentVersionExpirationDays", "integer", SecureBucketArgs.noncurrent_version_expiration_days,
+        "Days a replaced or deleted object version is kept when versioning is on."),
+    Key("abortIncompleteMultipartUploadDays", "integer", SecureBucketArgs.abort_incomplete_multipart_upload_days,
+        "Days after which unfinished multipart uploads are aborted (and stop costing storage)."),
+    Key("protectData", "boolean", SecureBucketArgs.protect_data, "Protect buckets and keys from deletion and retain "
+        "them if removed from the program."),
+    Key("forceDestroy", "boolean", SecureBucketArgs.force_destroy, "Let destroy delete buckets that still hold "
+        "objects. Refused while protectData is true."),
+    Key("minioKmsKeyId", "string", "", "With backend minio, a key of MinIO's KMS (KES) to encrypt buckets with; "
+        "without one MinIO stores objects unencrypted."),
+    Key("publicWithoutCdn", "boolean", SecureBucketArgs.public_without_cdn, "On aws without a CDN, serve public areas "
+        "anonymously from S3 (turns off BlockPublicPolicy and RestrictPublicBuckets on those buckets; reported as a "
+        "warning)."),
+    Key("bucketPrefix", "string", "", "Prefix of derived bucket names, <bucketPrefix>-<app>; empty (the default) "
+        "means <project>-<stack>."),
+    Key("tags", "map", {}, "Tags on every taggable resource, besides app-storage:app and app-storage:stack."),
+    Key("replication", "map", None, "Off by default (aws only): a cross-region replica of every bucket."),
+    Key("cdn", "map", None, "Off by default (aws only): one CloudFront distribution per app with public areas."),
+    Key("apps", "map", None, "Required: app name -> app, shared by every stack from Pulumi.yaml."),
+)
+REPLICATION_KEYS = (
+    Key("region", "string", None, "Required: the replica region, not aws:region."),
+    Key("storageClass", "string", ReplicationArgs.storage_class, "Storage class of the replicas.",
+        REPLICA_STORAGE_CLASSES),
+    Key("replicationTimeControl", "boolean", ReplicationArgs.replication_time_control,
+        "S3 RTC (15 minutes) with metrics."),
+)
+CDN_KEYS = (
+    Key("enabled", "boolean", False, "Declare the distributions."),
+    Key("priceClass", "string", CdnArgs.price_class, "CloudFront price class.", PRICE_CLASSES),
+    Key("domains", "map", {}, "App name -> custom domain of its distribution."),
+    Key("certificateArn", "string", None, "ACM certificate in us-east-1 covering the domains."),
+    Key("hostedZoneId", "string", None, "Route53 zone: creates DNS-validated certificates and alias records."),
+    Key("logBucket", "string", None, "Bucket for CloudFront standard logs."),
+    Key("webAclArn", "string", None, "WAFv2 web ACL (CloudFront scope)."),
+)
 # The MinIO provider's own config (namespace `minio`), read for the endpoint apps connect to.
-MINIO_PROVIDER_DEFAULTS: dict[str, Any] = {
-    "minioServer": None,
-    "minioSsl": False,
-    "minioRegion": "us-east-1",
-}
+MINIO_PROVIDER_SETTINGS = (
+    Key("minioServer", "string", None, "Required with backend minio: host:port, e.g. localhost:9000."),
+    Key("minioSsl", "boolean", False, "TLS to the server."),
+    Key("minioRegion", "string", "us-east-1", "The region MinIO reports and signs with."),
+)
+APP_KEYS = (
+    Key("dialect", "string", "aws-sdk", "The .env naming the app reads.", tuple(DIALECTS)),
+    Key("bucketName", "string", None, "Exact bucket name; by default <bucketPrefix>-<app>."),
+    Key("areas", "map", None, "Area name -> area; by default one private area over the whole bucket."),
+    Key("cors", "list", [], "CORS rules."),
+    Key("lifecycle", "list", [], "Lifecycle rules."),
+)
+AREA_KEYS = (
+    Key("access", "string", "private", "public or private.", ACCESS_LEVELS),
+    Key("prefix", "string", None, "Key prefix of the area; by default <area>/, and '' is the whole bucket."),
+    Key("cacheControl", "string", None, "Cache-Control the CDN sends for the area's objects that carry none."),
+    Key("presignSeconds", "integer", 3600, "Lifetime of presigned URLs, 1..604800."),
+)
+CORS_KEYS = (
+    Key("origins", "list", None, "Required: http(s) origins, or '*'."),
+    Key("methods", "list", None, "Required: GET, PUT, POST, DELETE, HEAD."),
+    Key("headers", "list", ["*"], "Allowed request headers."),
+    Key("exposeHeaders", "list", ["ETag"], "Response headers the browser may read."),
+    Key("maxAgeSeconds", "integer", 3000, "How long browsers cache a preflight answer."),
+    Key("allowAnyOrigin", "boolean", False, "Accept a '*' origin where data is protected."),
+)
+LIFECYCLE_KEYS = (
+    Key("area", "string", None, "The area the rule applies to (or prefix)."),
+    Key("prefix", "string", None, "The prefix the rule applies to, inside an area; '' is the whole bucket."),
+    Key("transitions", "list", [], "Tier transitions, warm to cold."),
+    Key("expireDays", "integer", None, "Days after which objects expire."),
+)
+TRANSITION_KEYS = (
+    Key("days", "integer", None, "Required: days after creation."),
+    Key("storageClass", "string", None, "Required: the class to move objects to.", tuple(STORAGE_CLASS_RANK)),
+)
+
+STACK_DEFAULTS = defaults(STACK_KEYS)
+REPLICATION_DEFAULTS = defaults(REPLICATION_KEYS)
+CDN_DEFAULTS = defaults(CDN_KEYS)
+MINIO_PROVIDER_DEFAULTS = defaults(MINIO_PROVIDER_SETTINGS)
+APP_DEFAULTS = defaults(APP_KEYS)
+AREA_DEFAULTS = defaults(AREA_KEYS)
+CORS_DEFAULTS = defaults(CORS_KEYS)
+LIFECYCLE_DEFAULTS = defaults(LIFECYCLE_KEYS)
+TRANSITION_DEFAULTS = defaults(TRANSITION_KEYS)
+# An app that declares no areas gets one private area spanning the whole bucket.
+DEFAULT_AREAS = {"files": {"access": "private", "prefix": ""}}
 # Provider credentials come from the environment (MINIO_USER / MINIO_PASSWORD), never from the stack file.
 MINIO_CREDENTIAL_KEYS = ("minioUser", "minioPassword", "minioAccessKey", "minioSecretKey", "minioSessionToken")
 # Every setting of the pulumi-minio 0.17 provider (pulumi_minio.config) that is not a credential.
@@ -75,36 +156,6 @@ MINIO_PROVIDER_KEYS = (*MINIO_PROVIDER_DEFAULTS, "minioInsecure", "minioCacertFi
 # The config namespaces this program or its providers read; a near miss of one is a typo that would be ignored.
 KNOWN_NAMESPACES = ("app-storage", "aws", "minio", "pulumi")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "host.docker.internal")
-APP_DEFAULTS: dict[str, Any] = {
-    "dialect": "aws-sdk",
-    "bucketName": None,
-    "areas": None,
-    "cors": [],
-    "lifecycle": [],
-}
-# An app that declares no areas gets one private area spanning the whole bucket.
-DEFAULT_AREAS = {"files": {"access": "private", "prefix": ""}}
-AREA_DEFAULTS: dict[str, Any] = {
-    "access": "private",
-    "prefix": None,  # `<area>/`
-    "cacheControl": None,
-    "presignSeconds": 3600,
-}
-CORS_DEFAULTS: dict[str, Any] = {
-    "origins": None,
-    "methods": None,
-    "headers": ["*"],
-    "exposeHeaders": ["ETag"],
-    "maxAgeSeconds": 3000,
-    "allowAnyOrigin": False,
-}
-LIFECYCLE_DEFAULTS: dict[str, Any] = {
-    "area": None,
-    "prefix": None,
-    "transitions": [],
-    "expireDays": None,
-}
-TRANSITION_DEFAULTS: dict[str, Any] = {"days": None, "storageClass": None}
 
 ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")

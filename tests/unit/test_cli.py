@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
-from components.settings.schema import STACK_DEFAULTS
-from tests.helpers import ROOT, run_cli
+from tests.helpers import run_cli
 
 
 def test_plan_json_is_only_json_with_the_documented_shape():
@@ -57,21 +54,6 @@ def test_fails_duplicate_app_in_a_stack_file(tmp_path):
     stack_file.write_text("config:\n  app-storage:apps:\n    chat: {}\n    chat: {dialect: s3}\n")
     result = run_cli("plan", "--stack", "dup", "--stack-file", str(stack_file))
     assert result.returncode == 2 and "'chat' appears twice" in result.stderr
-
-
-def test_project_file_documents_the_same_defaults_as_the_code():
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    assert project["name"] == "app-storage"
-    assert project["runtime"]["options"]["virtualenv"] == "venv"
-    schema = {key: spec for key, spec in project["config"].items() if "value" not in spec}
-    documented = {key for key, value in STACK_DEFAULTS.items() if not isinstance(value, (dict, type(None)))}
-    assert documented <= set(schema)
-    for key, spec in schema.items():
-        assert spec.get("description"), key
-        if "default" in spec:
-            assert spec["default"] == STACK_DEFAULTS[key], key
-    shared = {key for key, spec in project["config"].items() if "value" in spec}
-    assert shared == {"apps"}  # the one project-level value: the app definitions every stack shares
 
 
 def test_plan_dev_shows_the_apps_on_minio_and_warns_about_skipped_features():
