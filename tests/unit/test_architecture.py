@@ -42,3 +42,34 @@ def test_the_check_sees_a_forbidden_import(tmp_path):
     sneaky.write_text("def f():\n    from cli.offline import evaluate\n    import tempfile\n")
     assert {"cli.offline", "tempfile"} <= imported_modules(sneaky)
     assert len(LIBRARY) >= 15
+
+
+def test_the_readme_layout_matches_the_tree():
+    """Every module of the library and the command is in the README's layout, and every path it names exists."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    named = set()
+    parents: list[tuple[int, str]] = []
+    for line in layout.strip("\n").splitlines():
+        indent = len(line) - len(line.lstrip())
+        entry = line.strip().split("  ")[0].strip()
+        parents = [(depth, path) for depth, path in parents if depth < indent]
+        base = parents[-1][1] if parents else ""
+        for part in entry.split(", "):
+            named.add(base + part)
+        if entry.endswith("/"):
+            parents.append((indent, base + entry))
+    concrete = {path for path in named if "<" not in path and "{" not in path}
+    assert all((ROOT / path).exists() for path in concrete), sorted(p for p in concrete if not (ROOT / p).exists())
+    modules = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("components/**/*.py"), *ROOT.glob("cli/*.py")]
+               if p.name not in ("__init__.py", "__main__.py")}
+    covered = {m for m in modules if m in named or any(m.startswith(d) and d.endswith("/") and d.count("/") > 1
+                                                        for d in named)}
+    # aws/ and minio/ are named as folders with their components listed; every other module by its file.
+    covered |= {m for m in modules if m.startswith(("components/aws/", "components/minio/"))}
+    assert modules == covered, sorted(modules - covered)
+
+
+def test_nothing_points_outside_the_repository():
+    text = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in ROOT.glob("components/**/*.py"))
+    assert "DESIGN.md" not in text and "../shared" not in text
