@@ -50,48 +50,44 @@ def test_pulumi_yaml_declares_every_scalar_key_as_the_table_does():
     assert set(config) - set(declared) == {"apps"}  # the one project-level value, shared by every stack
 
 
-@pytest.mark.parametrize("key", schema.STACK_KEYS, ids=lambda key: key.name)
-def test_readme_documents_each_stack_key_with_its_type_and_default(key: Key):
-    _, documented_type, default, meaning = STACK_ROWS[key.name]
-    assert documented_type == key.type
+def assert_row_documents(cells: list[str], key: Key) -> None:
+    """A table row `| key | type | default | meaning |` states the key's type and, where it has one, its default."""
+    _, documented_type, default, meaning = cells
+    assert documented_type == key.type and meaning
     if key.default is not None:
         assert f"`{literal(key.default)}`" in default
-    assert meaning
 
 
-@pytest.mark.parametrize("parent, keys", [("replication", schema.REPLICATION_KEYS), ("cdn", schema.CDN_KEYS)])
-def test_readme_documents_each_nested_key_with_its_default(parent, keys):
-    meaning = STACK_ROWS[parent][3]
+def assert_nested_keys_documented(meaning: str, keys: tuple[Key, ...]) -> None:
+    """The row of a map or list names each key inside it, with its default: "`storageClass` (`STANDARD_IA`"."""
     for key in keys:
         assert f"`{key.name}`" in meaning, key.name
-        if key.default is not None and key.type != "map":
+        if key.default is not None and key.type != "map" and key.default != []:
             assert f"`{key.name}` (`{literal(key.default)}`" in meaning, key.name
 
 
-def test_readme_documents_the_minio_provider_settings():
-    for key in schema.MINIO_PROVIDER_SETTINGS:
-        _, documented_type, default, _ = STACK_ROWS[f"minio:{key.name}"]
-        assert documented_type == key.type
-        if key.default is not None:
-            assert f"`{literal(key.default)}`" in default
+@pytest.mark.parametrize("key", schema.STACK_KEYS, ids=lambda key: key.name)
+def test_readme_documents_each_stack_key_with_its_type_and_default(key: Key):
+    assert_row_documents(STACK_ROWS[key.name], key)
+
+
+@pytest.mark.parametrize("key", schema.MINIO_PROVIDER_SETTINGS, ids=lambda key: key.name)
+def test_readme_documents_the_minio_provider_settings(key: Key):
+    assert_row_documents(STACK_ROWS[f"minio:{key.name}"], key)
 
 
 @pytest.mark.parametrize("key", schema.APP_KEYS, ids=lambda key: key.name)
 def test_readme_documents_each_app_key(key: Key):
-    _, documented_type, default, _ = APP_ROWS[key.name]
-    assert documented_type == key.type
-    if key.default is not None:
-        assert f"`{literal(key.default)}`" in default
+    assert_row_documents(APP_ROWS[key.name], key)
 
 
-@pytest.mark.parametrize("row, keys", [("areas", schema.AREA_KEYS), ("cors", schema.CORS_KEYS),
-                                       ("lifecycle", schema.LIFECYCLE_KEYS + schema.TRANSITION_KEYS)])
-def test_readme_documents_each_key_inside_an_app(row, keys):
-    meaning = APP_ROWS[row][3]
-    for key in keys:
-        assert f"`{key.name}`" in meaning, key.name
-        if key.default is not None and key.type not in ("map",) and key.default != []:
-            assert f"`{key.name}` (`{literal(key.default)}`" in meaning, key.name
+@pytest.mark.parametrize("rows, row, keys", [
+    (STACK_ROWS, "replication", schema.REPLICATION_KEYS), (STACK_ROWS, "cdn", schema.CDN_KEYS),
+    (APP_ROWS, "areas", schema.AREA_KEYS), (APP_ROWS, "cors", schema.CORS_KEYS),
+    (APP_ROWS, "lifecycle", schema.LIFECYCLE_KEYS + schema.TRANSITION_KEYS),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_readme_documents_each_key_inside_a_map_or_list(rows, row, keys):
+    assert_nested_keys_documented(rows[row][3], keys)
 
 
 def test_a_component_owns_each_default_it_uses():
