@@ -2,7 +2,8 @@
 
 import pulumi
 
-from components.app_storage import AppStorage, secret_output_name
+from components.app_storage import AppStorage
+from components.naming import secret_output_name
 from components.settings.gate import load_settings
 
 settings = load_settings()

@@ -29,6 +29,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from cli.stack_file import StackFileError, read_yaml_map
 from components.messages import one_line
+from components.settings.readers import show
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MASK = "[secret]"
@@ -160,7 +161,7 @@ def apply_project_config(stack: str, project: str, entries: dict[str, dict], sta
             continue
         if not config_value_has_type(_as_engine_sees_it(merged[full_key]), entry["type"], entry.get("items")):
             mismatched.append(f"Stack '{stack}' with configuration key '{key}' must be of type "
-                              f"'{_type_name(entry['type'], entry.get('items'))}' (got {merged[full_key]!r})")
+                              f"'{_type_name(entry['type'], entry.get('items'))}' (got {show(merged[full_key])})")
     if mismatched:
         raise StackFileError("; ".join(mismatched) + ": `pulumi up` stops here too. Fix the value in "
                              f"Pulumi.{stack}.yaml to the type Pulumi.yaml declares.")

@@ -76,8 +76,8 @@ def read_yaml_map(path: Path) -> tuple[dict, dict]:
         text = _decode(raw)
         yaml = _parser()
         node = yaml.compose(text)
-        _check_size(node)
-        document = yaml.load(text)
+        _check_size(node)  # on the node graph, before construction could expand an alias bomb
+        document = None if node is None else yaml.constructor.construct_document(node)
     except StackFileError as error:
         raise StackFileError(one_line(f"{name}: {error}")) from None
     except DuplicateKeyError as error:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.offline import MASK, Plan
-from components.app_storage import secret_output_name
 from components.connection import StorageConnection
+from components.naming import secret_output_name
 
 PLAN_KEYS = {f.name for f in fields(Plan)}
 # The connection fields without a default; outputs of an older app-storage may lack some (`backend`).

@@ -21,12 +21,6 @@ from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
 from components.settings.types import AppSettings, StackSettings
 
 
-def secret_output_name(app: str, key: str) -> str:
-    """The stack output that holds one of an app's secret values on its own: `<app>_<key>`. App names are DNS
-    labels, so the underscore never collides with another app's name."""
-    return f"{app}_{key}"
-
-
 def resource_tags(app: AppSettings, stack: StackSettings) -> dict[str, str]:
     return {"app-storage:app": app.name, "app-storage:stack": stack.stack, **stack.tags}
 
@@ -85,7 +79,7 @@ class AppStorage(pulumi.ComponentResource):
         }
 
     def secret_outputs(self) -> dict:
-        """The app's secret values, each exported on its own as `secret_output_name(app, key)`."""
+        """The app's secret values, each exported on its own as `naming.secret_output_name(app, key)`."""
         return {"secret_access_key": self.secret_access_key, "env": self.env}
 
 

@@ -95,6 +95,12 @@ def aws_tag_problems(key: str, value: str) -> list[str]:
     return problems
 
 
+def secret_output_name(app: str, key: str) -> str:
+    """The stack output that holds one of an app's secret values on its own: `<app>_<key>`. App names are DNS
+    labels, so the underscore never collides with another app's name."""
+    return f"{app}_{key}"
+
+
 def partition_for(region: str) -> str:
     """The AWS partition a region belongs to, for building ARNs without a lookup."""
     if region.startswith("cn-"):

@@ -3,6 +3,8 @@ Pulumi CLI would read it (yaml.v3, YAML 1.2). Run in process through the command
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cli import main as cli
@@ -81,7 +83,6 @@ def test_a_merge_key_and_a_date_reach_the_program_as_the_cli_reads_them(tmp_path
                            "    priceClass: PriceClass_200") + "  app-storage:bucketPrefix: 2001-12-14\n"
     code, out, err = plan(tmp_path, capsys, content)
     assert code == 0, err
-    import json
     resources = json.loads(out)["resources"]
     distributions = [r for r in resources if r["type"] == "aws:cloudfront/distribution:Distribution"]
     assert distributions and all(d["inputs"]["priceClass"] == "PriceClass_200" for d in distributions)

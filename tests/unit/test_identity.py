@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import pulumi
 import pytest
 
 from cli.offline import Plan, evaluate_stack
-from tests.helpers import ROOT
+from tests.helpers import ROOT, plan_program
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -79,10 +80,6 @@ def test_a_renamed_type_token_fails(prod_plan):
 
 def test_aliases_declared_in_a_program_reach_the_plan_as_urns():
     """The engine resolves an alias spec against the resource's own name, type and parent; so does the plan."""
-    import pulumi
-
-    from tests.helpers import plan_program
-
     def program():
         parent = pulumi.ComponentResource("app-storage:index:Thing", "thing")
         pulumi.ComponentResource("app-storage:index:Part", "thing-part", opts=pulumi.ResourceOptions(
