@@ -16,8 +16,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cli import bench, env_file
-from cli.offline import MASK, Plan, RecordedResource, StackFileError, evaluate_stack
+from cli import bench, env_file, policy
+from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
 from components.messages import one_line
@@ -187,6 +187,25 @@ def env_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked(stack: str, root: Path, stack_file: Path | None, config_file: Path | None,
+             pack_dir: Path) -> policy.PolicyReport:
+    plan = evaluate_stack(stack, root=root, stack_file=stack_file)
+    return policy.check_stack(plan, root, stack_file, config_file, pack_dir)
+
+
+def policy_command(args: argparse.Namespace) -> int:
+    try:
+        report = _checked(args.stack, args.dir, args.stack_file, args.config, args.pack)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
+    except (StackFileError, policy.PolicyError) as error:
+        print(one_line(str(error)), file=sys.stderr)
+        return EXIT_CONFIG
+    print(json.dumps(report.as_dict(), indent=2) if args.json else policy.render_report(report))
+    return policy.EXIT_VIOLATIONS if report.mandatory else 0
+
+
 def bench_command(args: argparse.Namespace) -> int:
     return bench.main(args.repeat)
 
@@ -211,6 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     env.add_argument("--dry-run", action="store_true", help="print the change, secrets masked; write nothing")
     env.add_argument("--force", action="store_true", help="replace a read-only .env (it stays 0600 afterwards)")
     env.set_defaults(run=env_command)
+    check = verbs.add_parser("policy", help="check a stack with the policy pack, offline, over the engine's "
+                                            "Analyzer protocol; exit 1 on a mandatory violation")
+    check.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml of the program")
+    check.add_argument("--dir", type=Path, default=PROJECT_ROOT,
+                       help="the Pulumi Python program to check (its Pulumi.yaml and Pulumi.<stack>.yaml apply); "
+                            "default: this project")
+    check.add_argument("--stack-file", type=Path, help="read the stack config from this file instead")
+    check.add_argument("--config", type=Path,
+                       help="policy pack config (as --policy-pack-config); default: policies/<stack>.json")
+    check.add_argument("--pack", type=Path, default=policy.PACK_DIR, help="the policy pack directory")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=policy_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")

@@ -296,9 +296,12 @@ class RecordedResource:
     custom: bool
     inputs: dict
     options: dict
+    registration: dict = field(default_factory=dict, repr=False)
+    """What the engine received beyond the masked inputs, for the policy runner: `properties` (the inputs with
+    secrets in the engine's secret envelope), `property_dependencies`, `version` and the remaining options."""
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {key: value for key, value in self.__dict__.items() if key != "registration"}
 
 
 class RecordingMonitor(MockMonitor):
@@ -377,6 +380,19 @@ class RecordingMonitor(MockMonitor):
                     "dependsOn": sorted(request.dependencies),
                     "provider": request.provider or None,
                     **({"aliases": aliases} if (aliases := self._alias_urns(request)) else {}),
+                },
+                registration={
+                    "properties": inputs,
+                    "property_dependencies": {key: sorted(deps.urns)
+                                              for key, deps in request.propertyDependencies.items() if deps.urns},
+                    "version": request.version,
+                    "ignore_changes": list(request.ignoreChanges),
+                    "additional_secret_outputs": list(request.additionalSecretOutputs),
+                    "delete_before_replace": (request.deleteBeforeReplace
+                                              if request.deleteBeforeReplaceDefined else None),
+                    "custom_timeouts": {"create": request.customTimeouts.create,
+                                        "update": request.customTimeouts.update,
+                                        "delete": request.customTimeouts.delete},
                 },
             ))
         return response
@@ -457,8 +473,22 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
                 warnings=log.warnings)
 
 
+def project_name(root: Path = PROJECT_ROOT) -> str:
+    return project_config_entries(root)[0] or "app-storage"
+
+
 def evaluate_stack(stack: str, root: Path = PROJECT_ROOT, show_secrets: bool = False,
                    stack_file: Path | None = None) -> Plan:
-    """`make plan`: the stack file's config, the real `__main__.py`."""
+    """`make plan`: the stack file's config, the real `__main__.py` (of this project, or of the program in `root`,
+    importable from its own directory as the language host runs it)."""
     config, secret_keys = load_stack_config(stack, root, path=stack_file)
-    return evaluate(stack, config, lambda: run_main(root), secret_keys=secret_keys, show_secrets=show_secrets)
+    root = root.resolve()
+    added = str(root) not in sys.path
+    if added:
+        sys.path.insert(0, str(root))
+    try:
+        return evaluate(stack, config, lambda: run_main(root), secret_keys=secret_keys, show_secrets=show_secrets,
+                        project=project_name(root))
+    finally:
+        if added:
+            sys.path.remove(str(root))

@@ -1,0 +1,76 @@
+"""KMS customer keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .common import MANDATORY, UNKNOWN, Rule, described, is_true, restricting_condition, statements, value
+
+KMS_KEY = "aws:kms/key:Key"
+AWS_DEFAULT_DELETION_WINDOW_DAYS = 30
+"""What AWS waits before deleting a key when deletionWindowInDays is not set."""
+
+
+def _keys(resource: Any) -> bool:
+    return resource.resource_type == KMS_KEY
+
+
+def rotation_enabled(resource: Any, _config: Mapping) -> Iterator[str]:
+    if not _keys(resource):
+        return
+    spec = value(resource.props, "customerMasterKeySpec") or value(resource.props, "keySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and not is_true(value(resource.props, "enableKeyRotation")) \
+            and value(resource.props, "enableKeyRotation") is not UNKNOWN:
+        yield f"{described(resource)} must rotate its key material yearly (enableKeyRotation)"
+
+
+def deletion_window(resource: Any, config: Mapping) -> Iterator[str]:
+    if not _keys(resource):
+        return
+    days = value(resource.props, "deletionWindowInDays", default=AWS_DEFAULT_DELETION_WINDOW_DAYS)
+    minimum = int(config.get("minimumDays", AWS_DEFAULT_DELETION_WINDOW_DAYS))
+    if isinstance(days, (int, float)) and days < minimum:
+        yield f"{described(resource)} must wait at least {minimum} days before deletion; it waits {int(days)}"
+
+
+def explicit_key_policy(resource: Any, _config: Mapping) -> Iterator[str]:
+    if _keys(resource) and not value(resource.props, "policy"):
+        yield f"{described(resource)} must declare its key policy (the default grants the whole account)"
+
+
+def no_wildcard_principal(resource: Any, _config: Mapping) -> Iterator[str]:
+    if not _keys(resource):
+        return
+    for statement in statements(value(resource.props, "policy")):
+        if statement.allows and statement.anonymous and not restricting_condition(statement):
+            yield f"{described(resource)}: {statement.label} must not allow every principal (*) to use the key"
+
+
+def no_lockout_bypass(resource: Any, _config: Mapping) -> Iterator[str]:
+    if _keys(resource) and is_true(value(resource.props, "bypassPolicyLockoutSafetyCheck")):
+        yield f"{described(resource)} must not bypass the key policy lockout safety check"
+
+
+RULES = (
+    Rule("kms-key-rotation", "Checks whether each symmetric KMS key rotates its key material",
+         ("CIS 3.6", "CKV_AWS_7"), "Set enable_key_rotation=True on aws.kms.Key.",
+         Severity.MEDIUM, MANDATORY, rotation_enabled),
+    Rule("kms-deletion-window", "Checks whether each KMS key waits long enough before deletion to undo a mistake",
+         ("FSBP KMS.3",), "Set deletion_window_in_days to at least the configured minimum (default 30).",
+         Severity.MEDIUM, MANDATORY, deletion_window,
+         config={"minimumDays": {"type": "integer", "minimum": 7, "maximum": 30,
+                                 "default": AWS_DEFAULT_DELETION_WINDOW_DAYS,
+                                 "description": "Fewest days a scheduled key deletion may wait (AWS allows 7-30)."}}),
+    Rule("kms-explicit-key-policy", "Checks whether each KMS key declares its key policy", ("CKV2_AWS_64",),
+         "Pass policy= to aws.kms.Key with the principals that administer and use the key.",
+         Severity.MEDIUM, MANDATORY, explicit_key_policy),
+    Rule("kms-no-wildcard-principal", "Checks whether a KMS key policy lets every principal use the key",
+         ("CKV_AWS_33",), "Name the principals, or add a restricting condition (kms:CallerAccount, aws:SourceArn).",
+         Severity.CRITICAL, MANDATORY, no_wildcard_principal),
+    Rule("kms-no-lockout-bypass", "Checks whether a KMS key bypasses the policy lockout safety check", ("FSBP KMS.2",),
+         "Remove bypass_policy_lockout_safety_check (or set it false).",
+         Severity.HIGH, MANDATORY, no_lockout_bypass),
+)

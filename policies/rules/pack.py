@@ -1,0 +1,78 @@
+"""Rules as the policy SDK's policies: config schema with defaults, exceptions, violation reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    Policy,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+
+from .common import Finding, Rule
+from .exceptions import EXCEPTIONS_SCHEMA, STACK_KEY, judge
+from .stack import StackView
+
+UNWAIVABLE = frozenset({"policy-exception-has-reason", "waived-violations", "waived-stack-violations"})
+
+
+def config_properties(rule: Rule) -> dict[str, Mapping[str, Any]]:
+    """The rule's config schema: its own properties, plus `exceptions` for every rule that can be waived."""
+    properties = dict(rule.config)
+    if rule.name not in UNWAIVABLE:
+        properties["exceptions"] = EXCEPTIONS_SCHEMA
+    return properties
+
+
+def effective_config(rule: Rule, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Schema defaults under the given config. The engine fills defaults in before Configure; a rule called
+    without the engine (a test, a library user) gets the same values."""
+    config = {key: schema["default"] for key, schema in config_properties(rule).items() if "default" in schema}
+    config.update(given or {})
+    return config
+
+
+def resource_violations(rule: Rule, resource: Any, given: Mapping[str, Any] | None = None) -> list[str]:
+    """What `rule` reports for one resource, exceptions applied (waived violations go to the notes)."""
+    config = effective_config(rule, given)
+    reported = []
+    for message in rule.check(resource, config):
+        if rule.name in UNWAIVABLE:
+            reported.append(message)
+        elif (kept := judge(rule.name, message, (resource,), config, resource.urn)) is not None:
+            reported.append(kept)
+    return reported
+
+
+def stack_violations(rule: Rule, resources: list[Any], given: Mapping[str, Any] | None = None) -> list[Finding]:
+    config = effective_config(rule, given)
+    reported = []
+    for finding in rule.check(StackView(resources), config):
+        if rule.name in UNWAIVABLE:
+            reported.append(finding)
+        elif (kept := judge(rule.name, finding.message, finding.waivable_on, config, STACK_KEY)) is not None:
+            reported.append(Finding(finding.urn, kept))
+    return reported
+
+
+def _description(rule: Rule) -> str:
+    return f"{rule.description} ({', '.join(rule.controls)})" if rule.controls else rule.description
+
+
+def as_policy(rule: Rule) -> Policy:
+    schema = PolicyConfigSchema(properties=config_properties(rule)) if config_properties(rule) else None
+    common = dict(description=_description(rule), enforcement_level=rule.level, config_schema=schema,
+                  severity=rule.severity, remediation_steps=rule.remediation, tags=list(rule.controls) or None)
+    if rule.stack:
+        def validate_stack(args, report_violation) -> None:
+            for finding in stack_violations(rule, list(args.resources), args.get_config()):
+                report_violation(finding.message, finding.urn or None)
+        return StackValidationPolicy(name=rule.name, validate=validate_stack, **common)
+
+    def validate_resource(args, report_violation) -> None:
+        for message in resource_violations(rule, args, args.get_config()):
+            report_violation(message)
+    return ResourceValidationPolicy(name=rule.name, validate=validate_resource, **common)

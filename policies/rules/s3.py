@@ -1,0 +1,338 @@
+"""S3 buckets on AWS (and the data-protection rule, which also covers MinIO buckets and KMS keys).
+
+A bucket's settings live in sibling resources, so most rules here are stack rules: each looks at every bucket
+with its siblings (see `stack.StackView`), reports on the sibling that is wrong or on the bucket that lacks one, and
+honours exceptions recorded on either. The inline settings of the deprecated `aws.s3.Bucket` arguments count too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .common import (
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    Finding,
+    Rule,
+    Statement,
+    described,
+    is_true,
+    items,
+    object_prefix_of_arn,
+    restricting_condition,
+    statements,
+    value,
+)
+from .stack import (
+    AWS_BUCKET,
+    AWS_BUCKETS,
+    BUCKET_POLICY,
+    BUCKET_TYPES,
+    CORS,
+    ENCRYPTION,
+    LIFECYCLE,
+    LOGGING,
+    OWNERSHIP,
+    PUBLIC_ACCESS_BLOCK,
+    REPLICATION,
+    VERSIONING,
+    StackView,
+)
+
+PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+PUBLIC_GRANTEE_URIS = frozenset({"http://acs.amazonaws.com/groups/global/AllUsers",
+                                 "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"})
+PUBLIC_READ_ACTIONS = frozenset({"s3:getobject"})
+"""What a public area may grant to everyone."""
+KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+
+
+def _bucket_label(bucket: Any) -> str:
+    name = value(bucket.props, "bucket")
+    return f"bucket {name!r}" if isinstance(name, str) else f"bucket {bucket.name!r}"
+
+
+def _finding(bucket: Any, sibling: Any | None, message: str) -> Finding:
+    subjects = (sibling, bucket) if sibling is not None else (bucket,)
+    return Finding((sibling or bucket).urn, f"{_bucket_label(bucket)}: {message}", subjects)
+
+
+def _aws_buckets(stack: StackView) -> list[Any]:
+    return stack.of_type(*AWS_BUCKETS)
+
+
+def _is_versioned(stack: StackView, bucket: Any) -> bool:
+    sibling = stack.sibling(bucket, *VERSIONING)
+    if sibling is not None:
+        return value(sibling.props, "versioningConfiguration", "status") == "Enabled"
+    return is_true(value(bucket.props, "versioning", "enabled"))
+
+
+def _bucket_policy_statements(stack: StackView, bucket: Any) -> tuple[Any, list[Statement]]:
+    sibling = stack.sibling(bucket, BUCKET_POLICY)
+    if sibling is not None:
+        return sibling, statements(value(sibling.props, "policy"))
+    return None, statements(value(bucket.props, "policy"))
+
+
+def owner_enforced(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling = stack.sibling(bucket, OWNERSHIP)
+        ownership = value(sibling.props, "rule", "objectOwnership") if sibling else None
+        if ownership not in ("BucketOwnerEnforced", UNKNOWN):
+            yield _finding(bucket, sibling, "object ownership must be BucketOwnerEnforced (ACLs disabled); "
+                                            f"it is {ownership or 'not declared'}")
+
+
+def public_access_blocked(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    for bucket in _aws_buckets(stack):
+        sibling = stack.sibling(bucket, PUBLIC_ACCESS_BLOCK)
+        if sibling is None:
+            yield _finding(bucket, None, "a public access block with all four settings on must be declared")
+            continue
+        off = [flag for flag in flags if value(sibling.props, flag) is not UNKNOWN
+               and not is_true(value(sibling.props, flag))]
+        if off:
+            yield _finding(bucket, sibling, f"every public access block setting must be on; off: {', '.join(off)}")
+
+
+def no_public_acl(resource: Any, _config: Mapping) -> Iterator[str]:
+    if resource.resource_type not in (AWS_BUCKET, *ACL_TYPES):
+        return
+    acl = value(resource.props, "acl")
+    if acl in PUBLIC_ACLS:
+        yield f"{described(resource)} must not grant a public canned ACL; it sets {acl!r}"
+    grants = items(resource.props, "grants") + items(resource.props, "accessControlPolicy", "grants")
+    for grant in grants:
+        uri = value(grant, "grantee", "uri") or value(grant, "uri")
+        if uri in PUBLIC_GRANTEE_URIS:
+            yield f"{described(resource)} must not grant access to {uri.rsplit('/', 1)[-1]}"
+
+
+def _denies_insecure_transport(statement: Statement) -> bool:
+    if statement.effect != "Deny" or not statement.anonymous:
+        return False
+    for operator, keys in statement.conditions.items():
+        if operator.lower() == "bool" and hasattr(keys, "get"):
+            for key in keys:
+                if key.lower() == "aws:securetransport" and str(keys[key]).lower() == "false":
+                    return True
+    return False
+
+
+def deny_insecure_transport(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling, found = _bucket_policy_statements(stack, bucket)
+        if sibling is not None and value(sibling.props, "policy") is UNKNOWN:
+            continue
+        if not any(_denies_insecure_transport(statement) for statement in found):
+            yield _finding(bucket, sibling, "the bucket policy must deny every request made without TLS "
+                                            "(Deny, Principal *, Condition Bool aws:SecureTransport false)")
+
+
+def default_encryption(stack: StackView, config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling = stack.sibling(bucket, *ENCRYPTION)
+        rules = items(sibling.props, "rules") if sibling else items(
+            bucket.props, "serverSideEncryptionConfiguration", "rule")
+        if not rules:
+            yield _finding(bucket, sibling, "default encryption must be declared")
+            continue
+        if not config.get("requireKms"):
+            continue
+        for rule in rules:
+            algorithm = value(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+            if algorithm is UNKNOWN:
+                continue
+            if algorithm not in KMS_ALGORITHMS:
+                yield _finding(bucket, sibling, f"default encryption must be SSE-KMS; it is {algorithm}")
+            elif not is_true(value(rule, "bucketKeyEnabled")):
+                yield _finding(bucket, sibling, "SSE-KMS must use an S3 bucket key (bucketKeyEnabled)")
+
+
+def versioning_enabled(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling = stack.sibling(bucket, *VERSIONING)
+        if sibling is not None and value(sibling.props, "versioningConfiguration", "status") is UNKNOWN:
+            continue
+        if not _is_versioned(stack, bucket):
+            status = value(sibling.props, "versioningConfiguration", "status") if sibling else "not declared"
+            yield _finding(bucket, sibling, f"versioning must be Enabled; it is {status}")
+
+
+def _lifecycle_rules(stack: StackView, bucket: Any) -> tuple[Any, list[Any]]:
+    sibling = stack.sibling(bucket, *LIFECYCLE)
+    if sibling is not None:
+        return sibling, [rule for rule in items(sibling.props, "rules") if value(rule, "status") == "Enabled"]
+    return None, [rule for rule in items(bucket.props, "lifecycleRules") if is_true(value(rule, "enabled"))]
+
+
+def abort_incomplete_uploads(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling, rules = _lifecycle_rules(stack, bucket)
+        if not any(value(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation")
+                   or value(rule, "abortIncompleteMultipartUploadDays") for rule in rules):
+            yield _finding(bucket, sibling, "an enabled lifecycle rule must abort incomplete multipart uploads")
+
+
+def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        if not _is_versioned(stack, bucket):
+            continue
+        sibling, rules = _lifecycle_rules(stack, bucket)
+        if not any(items(rule, "noncurrentVersionExpiration") for rule in rules):
+            yield _finding(bucket, sibling, "a versioned bucket must expire noncurrent versions in an enabled "
+                                            "lifecycle rule")
+
+
+def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    targets = {value(r.props, "targetBucket") for r in stack.of_type(*LOGGING)}
+    targets |= {value(b.props, "logging", "targetBucket") for b in _aws_buckets(stack)}
+    for bucket in _aws_buckets(stack):
+        if value(bucket.props, "bucket") in targets:
+            continue  # a log bucket does not log into itself
+        if stack.sibling(bucket, *LOGGING) is None and not value(bucket.props, "logging", "targetBucket"):
+            yield _finding(bucket, None, "server access logging must be on (a BucketLogging to a log bucket)")
+
+
+def replicated(stack: StackView, config: Mapping) -> Iterator[Finding]:
+    if not config.get("required"):
+        return
+    replicas = stack.replica_bucket_names()
+    for bucket in _aws_buckets(stack):
+        if value(bucket.props, "bucket") in replicas:
+            continue
+        if stack.sibling(bucket, REPLICATION) is None and not value(bucket.props, "replicationConfiguration"):
+            yield _finding(bucket, None, "must be replicated to another region (a BucketReplicationConfig)")
+
+
+def protected_from_deletion(resource: Any, config: Mapping) -> Iterator[str]:
+    kind = resource.resource_type
+    if kind not in (*BUCKET_TYPES, "aws:kms/key:Key"):
+        return
+    protected = bool(getattr(resource.opts, "protect", False))
+    if config.get("requireProtect") and not protected:
+        yield f"{described(resource)} holds data and must be declared with `protect`"
+    if kind in BUCKET_TYPES and is_true(value(resource.props, "forceDestroy")) and (
+            protected or config.get("requireProtect")):
+        yield f"{described(resource)} holds protected data and must not set forceDestroy"
+
+
+def _anonymous_allows(found: list[Statement]) -> list[Statement]:
+    return [s for s in found if s.allows and s.anonymous and not restricting_condition(s)]
+
+
+def _is_public_area_read(statement: Statement) -> bool:
+    """Anonymous GetObject on key prefixes: a declared public area, not the whole bucket."""
+    prefixes = [object_prefix_of_arn(arn) for arn in statement.resources]
+    return (bool(statement.actions) and {a.lower() for a in statement.actions} <= PUBLIC_READ_ACTIONS
+            and not statement.not_actions and all(p and p not in ("*",) for p in prefixes))
+
+
+def no_public_allow(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling, found = _bucket_policy_statements(stack, bucket)
+        for statement in _anonymous_allows(found):
+            if not _is_public_area_read(statement):
+                granted = ", ".join(statement.actions or statement.not_actions)
+                yield _finding(bucket, sibling, f"{statement.label} must not allow everyone ({granted} on "
+                                                f"{', '.join(statement.resources)}) without a restricting condition")
+
+
+def public_area_behind_cdn(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        sibling, found = _bucket_policy_statements(stack, bucket)
+        for statement in _anonymous_allows(found):
+            if _is_public_area_read(statement):
+                areas = ", ".join(object_prefix_of_arn(arn) or arn for arn in statement.resources)
+                yield _finding(bucket, sibling, f"public area {areas} must be served through a CloudFront "
+                                                "distribution (Origin Access Control), not read anonymously from S3")
+
+
+def cors_no_wildcard_origin(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for bucket in _aws_buckets(stack):
+        if not getattr(bucket.opts, "protect", False):
+            continue  # data not protected: a `*` origin is a development convenience
+        sibling = stack.sibling(bucket, *CORS)
+        rules = items(sibling.props, "corsRules") if sibling else items(bucket.props, "corsRules")
+        for rule in rules:
+            origins = value(rule, "allowedOrigins", default=[])
+            if origins is not UNKNOWN and "*" in list(origins):
+                yield _finding(bucket, sibling, "CORS must list the allowed origins; a protected bucket must not "
+                                                "allow origin *")
+
+
+RULES = (
+    Rule("s3-bucket-owner-enforced", "Checks whether each S3 bucket disables ACLs with BucketOwnerEnforced ownership",
+         ("FSBP S3.12", "CKV2_AWS_65"),
+         "Declare aws.s3.BucketOwnershipControls with rule.object_ownership = BucketOwnerEnforced.",
+         Severity.HIGH, MANDATORY, owner_enforced, stack=True),
+    Rule("s3-public-access-block", "Checks whether each S3 bucket has all four public access block settings on",
+         ("FSBP S3.8", "CKV2_AWS_6"),
+         "Declare aws.s3.BucketPublicAccessBlock with block_public_acls, block_public_policy, ignore_public_acls "
+         "and restrict_public_buckets all true; serve public files through CloudFront.",
+         Severity.CRITICAL, MANDATORY, public_access_blocked, stack=True),
+    Rule("s3-no-public-acl", "Checks whether any S3 bucket or bucket ACL grants public read or write",
+         ("FSBP S3.2", "FSBP S3.3"),
+         "Remove the public canned ACL or AllUsers/AuthenticatedUsers grant; with BucketOwnerEnforced, ACLs are "
+         "off altogether.",
+         Severity.CRITICAL, MANDATORY, no_public_acl),
+    Rule("s3-deny-insecure-transport", "Checks whether each S3 bucket policy denies requests made without TLS",
+         ("FSBP S3.5", "CIS 2.1.1"),
+         "Add a bucket policy statement: Effect Deny, Principal *, Action s3:*, the bucket and bucket/* as "
+         "resources, Condition Bool aws:SecureTransport false.",
+         Severity.HIGH, MANDATORY, deny_insecure_transport, stack=True),
+    Rule("s3-default-encryption", "Checks whether each S3 bucket declares default encryption (SSE-KMS with a bucket "
+         "key where required)", ("CKV_AWS_19", "CKV_AWS_145"),
+         "Declare aws.s3.BucketServerSideEncryptionConfiguration; where requireKms is set, use aws:kms with "
+         "bucket_key_enabled.",
+         Severity.HIGH, MANDATORY, default_encryption, stack=True,
+         config={"requireKms": {"type": "boolean", "default": False,
+                                "description": "Require SSE-KMS with a bucket key instead of any encryption."}}),
+    Rule("s3-versioning-enabled", "Checks whether each S3 bucket keeps object versions", ("CKV_AWS_21",),
+         "Declare aws.s3.BucketVersioning with status Enabled (app-storage: versioning true).",
+         Severity.HIGH, MANDATORY, versioning_enabled, stack=True),
+    Rule("s3-lifecycle-abort-multipart", "Checks whether each S3 bucket aborts incomplete multipart uploads",
+         ("FSBP S3.13", "CKV_AWS_300"),
+         "Add an enabled lifecycle rule with abort_incomplete_multipart_upload.days_after_initiation.",
+         Severity.LOW, MANDATORY, abort_incomplete_uploads, stack=True),
+    Rule("s3-noncurrent-version-expiry", "Checks whether each versioned S3 bucket expires noncurrent versions",
+         ("FSBP S3.10", "CKV2_AWS_61"),
+         "Add an enabled lifecycle rule with noncurrent_version_expiration.noncurrent_days.",
+         Severity.LOW, MANDATORY, noncurrent_version_expiry, stack=True),
+    Rule("s3-access-logging", "Checks whether each S3 bucket writes server access logs", ("FSBP S3.9", "CKV_AWS_18"),
+         "Declare aws.s3.BucketLogging to a dedicated log bucket.",
+         Severity.LOW, ADVISORY, access_logging, stack=True),
+    Rule("s3-cross-region-replication", "Checks whether each S3 bucket is replicated where replication is required",
+         ("CKV_AWS_144",),
+         "Declare aws.s3.BucketReplicationConfig to a bucket in another region (app-storage: replication.region).",
+         Severity.MEDIUM, ADVISORY, replicated, stack=True,
+         config={"required": {"type": "boolean", "default": False,
+                              "description": "Require every bucket that is not itself a replica to replicate."}}),
+    Rule("data-protected-from-deletion", "Checks whether data-bearing resources (buckets, KMS keys) are protected "
+         "and protected buckets never force-destroy", (),
+         "Declare buckets and keys with ResourceOptions(protect=True) and leave force_destroy off "
+         "(app-storage: protectData true, forceDestroy false).",
+         Severity.HIGH, MANDATORY, protected_from_deletion,
+         config={"requireProtect": {"type": "boolean", "default": True,
+                                    "description": "Every bucket and KMS key must be protected."}}),
+    Rule("s3-bucket-policy-no-public-allow", "Checks whether any S3 bucket policy allows everyone anything beyond "
+         "reading a declared public area", ("CKV_AWS_70",),
+         "Grant to named principals, or add a restricting condition (aws:SourceArn, aws:SourceAccount, …).",
+         Severity.CRITICAL, MANDATORY, no_public_allow, stack=True),
+    Rule("s3-public-area-behind-cdn", "Checks whether every public area of an S3 bucket is served through a CDN "
+         "or carries a recorded exception", ("FSBP S3.2",),
+         "Serve the area through CloudFront with Origin Access Control (app-storage: cdn.enabled), or record an "
+         "exception with the reason (tag policy-exception:s3-public-area-behind-cdn).",
+         Severity.HIGH, MANDATORY, public_area_behind_cdn, stack=True),
+    Rule("s3-cors-no-wildcard-origin", "Checks whether a protected S3 bucket's CORS rules allow any origin",
+         (),
+         "List the app's origins in CORS (app-storage: cors[].origins), or record an exception with the reason.",
+         Severity.MEDIUM, MANDATORY, cors_no_wildcard_origin, stack=True),
+)
