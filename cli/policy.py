@@ -31,7 +31,7 @@ import grpc
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from cli.offline import PROJECT_ROOT, Plan, RecordedResource, project_name, stack_config_values, to_config_text
 from cli.stack_file import StackFileError, read_yaml_map
@@ -372,7 +372,9 @@ def launched_pack(pack_dir: Path, engine_address: str, project: str, stack: str,
 def _read_port(process: subprocess.Popen, errors: list[str], pack_dir: Path) -> int:
     """The first line the pack prints is its port; a pack that exits or stays silent failed to start."""
     found: list[bytes] = []
-    reader = threading.Thread(target=lambda: found.append(process.stdout.readline()), daemon=True)
+    stdout = process.stdout
+    assert stdout is not None  # opened with PIPE
+    reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(STARTUP_SECONDS)
     line = found[0].strip() if found else b""
@@ -479,9 +481,9 @@ def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, p
                             urn=urn, message=_violation_text(d), remediation=remediation.get(d.policyName, ""))
                   for urn, d in diagnostics]
     violations.sort(key=lambda v: (v.level != "mandatory", v.urn, v.policy, v.message))
-    return PolicyReport(pack=info.name, version=version or info.version, resources=len(resources), policies=len(info.policies),
-                        config_file=str(config_file) if config_file else None, violations=violations,
-                        log=list(engine_log.messages))
+    return PolicyReport(pack=info.name, version=version or info.version, resources=len(resources),
+                        policies=len(info.policies), config_file=str(config_file) if config_file else None,
+                        violations=violations, log=list(engine_log.messages))
 
 
 def pack_version(pack_dir: Path) -> str:

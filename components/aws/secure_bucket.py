@@ -38,6 +38,10 @@ from components.settings.types import CorsRule, LifecycleRule
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 NONCURRENT_RULE_ID = naming.NONCURRENT_RULE_ID
 KMS_KEY_DELETION_WINDOW_DAYS = 30
+PUBLIC_WITHOUT_CDN_WAIVES = ("s3-public-access-block", "s3-public-area-behind-cdn")
+"""The storage-guard rules a bucket serving public areas straight from S3 breaks by the stack's own choice."""
+PUBLIC_WITHOUT_CDN_REASON = "publicWithoutCdn: the stack serves its public areas anonymously from S3"
+"""Recorded on the bucket as `policy-exception:<rule>` tags (the reason is the tag's value; AWS tag characters)."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,16 @@ class SecureBucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:SecureBucket", name, None, opts)
         data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        public_policy_allowed = args.public_without_cdn and bool(args.public_prefixes)
         tags = dict(args.tags)
+        bucket_tags = dict(tags)
+        if public_policy_allowed:
+            bucket_tags.update({f"policy-exception:{rule}": PUBLIC_WITHOUT_CDN_REASON
+                                for rule in PUBLIC_WITHOUT_CDN_WAIVES})
         region = args.region
 
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy,
-                               tags=tags, region=region, opts=data)
+                               tags=bucket_tags, region=region, opts=data)
 
         def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
             # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
@@ -151,7 +160,6 @@ class SecureBucket(pulumi.ComponentResource):
 
         aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name, region=region,
                                        rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
-        public_policy_allowed = args.public_without_cdn and bool(args.public_prefixes)
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, ignore_public_acls=True,
             block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,

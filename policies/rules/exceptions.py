@@ -72,13 +72,13 @@ class WaivedViolations:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waived: dict[str, list[str]] = defaultdict(list)
+        self._waived: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
-    def add(self, key: str, note: str) -> None:
+    def add(self, key: str, urn: str, note: str) -> None:
         with self._lock:
-            self._waived[key].append(note)
+            self._waived[key].append((urn, note))
 
-    def pop(self, key: str) -> list[str]:
+    def pop(self, key: str) -> list[tuple[str, str]]:
         with self._lock:
             return self._waived.pop(key, [])
 
@@ -86,12 +86,14 @@ class WaivedViolations:
 WAIVED = WaivedViolations()
 
 
-def judge(rule: str, message: str, subjects: Iterable[Any], config: Mapping[str, Any], key: str) -> str | None:
-    """The message to report for a violation, or None where a reasoned exception waives it (kept as a note)."""
+def judge(rule: str, message: str, subjects: Iterable[Any], config: Mapping[str, Any], key: str,
+          urn: str) -> str | None:
+    """The message to report for a violation on `urn`, or None where a reasoned exception waives it (kept as a
+    note under `key`: the resource's URN, or STACK_KEY for stack rules)."""
     reasons = recorded_reasons(rule, subjects, config)
     reasoned = [reason for reason in reasons if reason]
     if reasoned:
-        WAIVED.add(key, f"{rule} waived ({'; '.join(reasoned)}): {message}")
+        WAIVED.add(key, urn, f"{rule} waived ({'; '.join(reasoned)}): {message}")
         return None
     if reasons:
         return f"{message} (the exception recorded for it gives no reason, so it does not apply)"
@@ -99,12 +101,13 @@ def judge(rule: str, message: str, subjects: Iterable[Any], config: Mapping[str,
 
 
 def _waived_notes(resource: Any, _config: Mapping) -> Iterator[str]:
-    yield from WAIVED.pop(resource.urn)
+    for _, note in WAIVED.pop(resource.urn):
+        yield note
 
 
 def _waived_stack_notes(_stack: Any, _config: Mapping) -> Iterator[Finding]:
-    for note in WAIVED.pop(STACK_KEY):
-        yield Finding("", note)
+    for urn, note in WAIVED.pop(STACK_KEY):
+        yield Finding(urn, note)
 
 
 def _reasonless_tags(known_rules: frozenset[str]):

@@ -121,10 +121,10 @@ def identity_own_app_only(stack: StackView, _config: Mapping) -> Iterator[Findin
         app = app_of(resource)
         if app is None:
             continue  # not inside an app's component: nothing tells which app it serves
-        foreign = [target for target in _reached(stack, resource)
+        foreign = [(target, owner) for target in _reached(stack, resource)
                    if (owner := app_of(target)) is not None and owner.urn != app.urn]
-        for name in unique(f"{t.resource_type.rsplit(':', 1)[-1]} {t.name!r} (app {app_of(t).name})"
-                           for t in foreign):
+        for name in unique(f"{target.resource_type.rsplit(':', 1)[-1]} {target.name!r} (app {owner.name})"
+                           for target, owner in foreign):
             yield Finding(resource.urn, f"{described(resource)} of app {app.name} must reach only its own app's "
                                         f"buckets and keys; it reaches {name}", (resource,))
 

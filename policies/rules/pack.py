@@ -42,7 +42,7 @@ def resource_violations(rule: Rule, resource: Any, given: Mapping[str, Any] | No
     for message in rule.check(resource, config):
         if rule.name in UNWAIVABLE:
             reported.append(message)
-        elif (kept := judge(rule.name, message, (resource,), config, resource.urn)) is not None:
+        elif (kept := judge(rule.name, message, (resource,), config, resource.urn, resource.urn)) is not None:
             reported.append(kept)
     return reported
 
@@ -53,7 +53,8 @@ def stack_violations(rule: Rule, resources: list[Any], given: Mapping[str, Any] 
     for finding in rule.check(StackView(resources), config):
         if rule.name in UNWAIVABLE:
             reported.append(finding)
-        elif (kept := judge(rule.name, finding.message, finding.waivable_on, config, STACK_KEY)) is not None:
+        elif (kept := judge(rule.name, finding.message, finding.waivable_on, config, STACK_KEY,
+                                   finding.urn)) is not None:
             reported.append(Finding(finding.urn, kept))
     return reported
 
@@ -63,9 +64,11 @@ def _description(rule: Rule) -> str:
 
 
 def as_policy(rule: Rule) -> Policy:
-    schema = PolicyConfigSchema(properties=config_properties(rule)) if config_properties(rule) else None
-    common = dict(description=_description(rule), enforcement_level=rule.level, config_schema=schema,
-                  severity=rule.severity, remediation_steps=rule.remediation, tags=list(rule.controls) or None)
+    properties = {key: dict(schema) for key, schema in config_properties(rule).items()}
+    schema = PolicyConfigSchema(properties=properties) if properties else None
+    common: dict[str, Any] = dict(
+        description=_description(rule), enforcement_level=rule.level, config_schema=schema, severity=rule.severity,
+        remediation_steps=rule.remediation, tags=list(rule.controls) or None)
     if rule.stack:
         def validate_stack(args, report_violation) -> None:
             for finding in stack_violations(rule, list(args.resources), args.get_config()):
