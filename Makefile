@@ -7,7 +7,7 @@ STACK  ?= dev
 FORMAT ?= text
 OUT    ?= .env
 
-.PHONY: install test lint plan env bench clean
+.PHONY: install test lint plan policy env bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -27,6 +27,13 @@ lint: $(STAMP)
 
 plan: $(STAMP)
 	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
+
+# make policy STACK=<s> [DIR=<program dir>] [STACK_FILE=<file>] [CONFIG=<pack config>] [FORMAT=json]
+# The storage-guard pack (policies/) checked offline, driven over the engine's Analyzer protocol. The command exits
+# 1 on a mandatory violation and 2 on bad config or a pack that fails to start; make reports either as its own 2.
+policy: $(STAMP)
+	@$(PY) -m cli policy --stack $(STACK) $(if $(DIR),--dir $(DIR)) $(if $(STACK_FILE),--stack-file $(STACK_FILE)) \
+		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter json,$(FORMAT)),--json)
 
 # make env STACK=<s> APP=<a> [DIALECT=<d>] [OUT=.env] [FROM=outputs.json] [DRY_RUN=1] [FORCE=1]
 env: $(STAMP)

@@ -140,11 +140,28 @@ def plan_command(args: argparse.Namespace) -> int:
     except StackFileError as error:
         print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
+    report = None if args.no_policy else _policy_summary(plan, args.stack_file)
     if args.json:
-        print(json.dumps(plan.as_dict(), indent=2))
+        shown = {key: value for key, value in (report or {}).items() if key != "text"}
+        print(json.dumps({**plan.as_dict(), **({"policy": shown} if report else {})}, indent=2))
     else:
         print(render_text(plan))
+        if report:
+            print("\n" + report["text"])
     return 0
+
+
+def _policy_summary(plan: Plan, stack_file: Path | None) -> dict:
+    """The policy report a plan shows: `make policy`'s check of the same evaluation (it never fails the plan)."""
+    try:
+        report = policy.check_stack(plan, PROJECT_ROOT, stack_file)
+    except (policy.PolicyError, StackFileError) as error:
+        return {"error": one_line(str(error)), "text": f"policy: not checked ({one_line(str(error))})"}
+    lines = [report.summary()] + [f"  [{v.level}] {v.policy}: {v.message}" for v in report.violations
+                                  if v.level == "mandatory"]
+    if report.mandatory:
+        lines.append(f"  `make policy STACK={plan.stack}` fails on these; it shows every violation with its fix")
+    return {**report.as_dict(), "text": "\n".join(lines)}
 
 
 @contextlib.contextmanager
@@ -218,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--stack-file", type=Path, help="read the config from this file instead")
     plan.add_argument("--json", action="store_true", help="print only JSON on stdout")
     plan.add_argument("--show-secrets", action="store_true", help="print secret values instead of masking them")
+    plan.add_argument("--no-policy", action="store_true", help="skip the policy pack's summary")
     plan.set_defaults(run=plan_command)
     env = verbs.add_parser("env", help="write an app's .env from the stack outputs, merged into the file")
     env.add_argument("--stack", required=True, help="the stack whose outputs to read")

@@ -482,8 +482,17 @@ def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, p
                   for urn, d in diagnostics]
     violations.sort(key=lambda v: (v.level != "mandatory", v.urn, v.policy, v.message))
     return PolicyReport(pack=info.name, version=version or info.version, resources=len(resources),
-                        policies=len(info.policies), config_file=str(config_file) if config_file else None,
+                        policies=len(info.policies), config_file=_shown_path(config_file),
                         violations=violations, log=list(engine_log.messages))
+
+
+def _shown_path(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def pack_version(pack_dir: Path) -> str:
