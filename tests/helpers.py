@@ -54,3 +54,76 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The command as a user runs it: a fresh process, output captured."""
     return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env=env)
+
+
+# --- the policy pack ---------------------------------------------------------------------------------------------
+
+
+def analyzed_stack(plan: Plan, stack: str) -> list:
+    """What the engine would analyze for `plan` (stack, default providers, resources), as fresh copies a test may
+    mutate."""
+    import copy
+
+    from cli.policy import analyzed_resources
+
+    values, secret_keys = stack_config_values(stack)
+    return copy.deepcopy(analyzed_resources(plan, "app-storage", values, secret_keys))
+
+
+def policy_resources(analyzed: list) -> list:
+    """The analyzed resources as the pack's SDK hands them to a stack rule (its own deserialization, parents and
+    dependencies linked), for calling rules in-process."""
+    from pulumi_policy import PolicyResource, PolicyResourceOptions
+    from pulumi_policy.deserialize import deserialize_properties
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    resources = {}
+    for entry in analyzed:
+        options = PolicyResourceOptions(entry.protect, entry.ignore_changes, entry.delete_before_replace,
+                                        entry.aliases, None, entry.additional_secret_outputs, entry.parent or None)
+        resources[entry.urn] = PolicyResource(entry.type, unknown_checking_proxy(deserialize_properties(
+            entry.properties)), entry.urn, entry.name, options, None, None, [], {})
+    for entry in analyzed:
+        resource = resources[entry.urn]
+        resource.parent = resources.get(entry.parent) if entry.type != "pulumi:pulumi:Stack" else None
+        resource.dependencies = [resources[d] for d in entry.dependencies if d in resources]
+        resource.property_dependencies = {key: [resources[d] for d in urns if d in resources]
+                                          for key, urns in entry.property_dependencies.items()}
+    return list(resources.values())
+
+
+def pack_config(stack: str) -> dict[str, dict]:
+    """policies/<stack>.json as the engine parses it: rule -> its config properties."""
+    from cli.policy import PACK_DIR, parse_pack_config
+
+    parsed = parse_pack_config((PACK_DIR / f"{stack}.json").read_text(), f"{stack}.json")
+    return {name: entry["properties"] for name, entry in parsed.items()}
+
+
+def rule_messages(rule_name: str, analyzed: list, config: dict | None = None) -> list[str]:
+    """What one rule reports for these resources, in-process (exceptions applied)."""
+    from policies.rules import BY_NAME
+    from policies.rules.pack import resource_violations, stack_violations
+
+    rule = BY_NAME[rule_name]
+    resources = policy_resources(analyzed)
+    if rule.stack:
+        return [finding.message for finding in stack_violations(rule, resources, config)]
+    return [message for resource in resources for message in resource_violations(rule, resource, config)]
+
+
+def resource_named(analyzed: list, name: str):
+    return next(entry for entry in analyzed if entry.name == name)
+
+
+def set_path(properties: dict, path: str, new_value) -> None:
+    """Set `a.b.0.c` in a nested dict/list, creating maps on the way."""
+    steps = path.split(".")
+    current = properties
+    for step in steps[:-1]:
+        current = current[int(step)] if isinstance(current, list) else current.setdefault(step, {})
+    last = steps[-1]
+    if isinstance(current, list):
+        current[int(last)] = new_value
+    else:
+        current[last] = new_value
