@@ -444,9 +444,38 @@ def _violation_text(diagnostic) -> str:
     return message.split("\n", 1)[1] if "\n" in message else message
 
 
-def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, pack_dir: Path = PACK_DIR,
-             config_file: Path | None = None) -> PolicyReport:
-    """Drive the pack over the Analyzer protocol for `plan`, as `pulumi preview --policy-pack` would."""
+class PackSession:
+    """A running pack, handshaken, stack-configured and configured as the engine does before the first resource;
+    `analyze` then sends resources as a preview would. Open with `open_pack`."""
+
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, info: analyzer_pb2.AnalyzerInfo, version: str,
+                 config_file: Path | None, log: _EngineLog):
+        self.stub = stub
+        self.info = info
+        self.version = version
+        self.config_file = config_file
+        self.log = log
+
+    def analyze(self, resources: list[AnalyzedResource]) -> list[Violation]:
+        remediation = {policy.name: policy.remediation_steps for policy in self.info.policies}
+        violations = [Violation(policy=d.policyName, level=_level_name(d.enforcementLevel),
+                                severity=analyzer_pb2.PolicySeverity.Name(d.severity).removeprefix(
+                                    "POLICY_SEVERITY_").lower(),
+                                urn=urn, message=_violation_text(d), remediation=remediation.get(d.policyName, ""))
+                      for urn, d in analyze(self.stub, resources)]
+        return sorted(violations, key=lambda v: (v.level != "mandatory", v.urn, v.policy, v.message))
+
+    def report(self, resources: list[AnalyzedResource]) -> PolicyReport:
+        violations = self.analyze(resources)
+        return PolicyReport(pack=self.info.name, version=self.version or self.info.version, resources=len(resources),
+                            policies=len(self.info.policies), config_file=_shown_path(self.config_file),
+                            violations=violations, log=list(self.log.messages))
+
+
+@contextmanager
+def open_pack(project: str, stack: str, config_values: dict, secret_keys: list, pack_dir: Path = PACK_DIR,
+              config_file: Path | None = None) -> Iterator[PackSession]:
+    """Start the pack the CLI's way and take it through the engine's steps up to the first Analyze."""
     given: dict[str, dict] = {}
     if config_file is not None:
         try:
@@ -454,10 +483,9 @@ def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, p
         except OSError as error:
             raise PolicyError(f"cannot read the policy pack config {config_file}: {error.strerror}") from None
     version = pack_version(pack_dir)
-    resources = analyzed_resources(plan, project, config_values, secret_keys)
     program_config = {key: to_config_text(value) for key, value in config_values.items()}
     with _engine_server() as (engine_address, engine_log), \
-            launched_pack(pack_dir, engine_address, project, plan.stack, program_config) as stub:
+            launched_pack(pack_dir, engine_address, project, stack, program_config) as stub:
         try:
             stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(
                 engine_address=engine_address, root_directory=str(pack_dir), program_directory=str(pack_dir)),
@@ -466,24 +494,22 @@ def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, p
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # the Python SDK has no Handshake: the engine goes on
                 raise PolicyError(f"the policy pack failed in Handshake: {error.details()}") from None
         _call(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=plan.stack, project=project, dry_run=True, config=program_config,
+            stack=stack, project=project, dry_run=True, config=program_config,
             config_secret_keys=secret_keys), "ConfigureStack")
         info = _call(stub.GetAnalyzerInfo, empty_pb2.Empty(), "GetAnalyzerInfo")
         _call(stub.GetPluginInfo, empty_pb2.Empty(), "GetPluginInfo")
         config = reconcile_pack_config(info, given) if info.supportsConfig else {}
         if config:
             _call(stub.Configure, _configure_request(config), "Configure")
-        diagnostics = analyze(stub, resources)
-    remediation = {policy.name: policy.remediation_steps for policy in info.policies}
-    violations = [Violation(policy=d.policyName, level=_level_name(d.enforcementLevel),
-                            severity=analyzer_pb2.PolicySeverity.Name(d.severity).removeprefix(
-                                "POLICY_SEVERITY_").lower(),
-                            urn=urn, message=_violation_text(d), remediation=remediation.get(d.policyName, ""))
-                  for urn, d in diagnostics]
-    violations.sort(key=lambda v: (v.level != "mandatory", v.urn, v.policy, v.message))
-    return PolicyReport(pack=info.name, version=version or info.version, resources=len(resources),
-                        policies=len(info.policies), config_file=_shown_path(config_file),
-                        violations=violations, log=list(engine_log.messages))
+        yield PackSession(stub, info, version, config_file, engine_log)
+
+
+def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, pack_dir: Path = PACK_DIR,
+             config_file: Path | None = None) -> PolicyReport:
+    """Drive the pack over the Analyzer protocol for `plan`, as `pulumi preview --policy-pack` would."""
+    resources = analyzed_resources(plan, project, config_values, secret_keys)
+    with open_pack(project, plan.stack, config_values, secret_keys, pack_dir, config_file) as session:
+        return session.report(resources)
 
 
 def _shown_path(path: Path | None) -> str | None:

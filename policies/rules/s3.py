@@ -194,6 +194,7 @@ def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Fi
 def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
     targets = {value(r.props, "targetBucket") for r in stack.of_type(*LOGGING)}
     targets |= {value(b.props, "logging", "targetBucket") for b in _aws_buckets(stack)}
+    targets = {target for target in targets if isinstance(target, str)}
     for bucket in _aws_buckets(stack):
         if value(bucket.props, "bucket") in targets:
             continue  # a log bucket does not log into itself
