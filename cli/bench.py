@@ -20,12 +20,17 @@ from collections.abc import Callable
 
 import pulumi
 
-from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
+from cli import policy
+from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, stack_config_values, to_config_text
 
 RATIO_BUDGET = 1.2
 PROD_PLAN_BUDGET_SECONDS = 5.0
 HUNDRED_APPS_BUDGET_SECONDS = 30.0
 PROD_PLAN_MEMORY_BUDGET_MIB = 200
+RULES_PER_SECOND_BUDGET = 10_000
+"""Resources the policy rules check per second, in-process (the analyzer's own deserialization excluded)."""
+PROTOCOL_STACK_APPS = 100
+"""A synthetic stack of about 3,000 resources for the protocol's throughput."""
 DEFAULT_REPEAT = 15  # measured pairs per stack; the 100-app stack gets a third of them
 WARMUP_RUNS = 3  # unmeasured runs per side: caches, allocator arenas and CPU frequency settle first
 
@@ -133,6 +138,42 @@ def plan_as_user_would() -> tuple[float, float]:
     return seconds, peak_kib / 1024
 
 
+def rules_per_second(resources: list, repeat: int) -> float:
+    """Every rule over `resources` in-process: resource rules on each, stack rules once; best of `repeat`."""
+    from policies.rules import RULES
+    from policies.rules.pack import resource_violations, stack_violations
+
+    viewed = policy.policy_resources(resources)
+    resource_rules = [rule for rule in RULES if not rule.stack]
+    stack_rules = [rule for rule in RULES if rule.stack]
+
+    def check_all() -> None:
+        for subject in viewed:
+            for rule in resource_rules:
+                resource_violations(rule, subject)
+        for rule in stack_rules:
+            stack_violations(rule, viewed)
+    return len(viewed) / min(_seconds(check_all) for _ in range(repeat))
+
+
+def policy_throughput(stack: str, config: dict, values: dict, secret_keys: list,
+                      repeat: int) -> tuple[int, float, float]:
+    """Resources, rules in-process per second, and resources per second through the Analyzer protocol (Analyze
+    for each, then AnalyzeStack; wall time, the pack's process included, already started)."""
+    plan = evaluate(stack, config, run_main)
+    resources = policy.analyzed_resources(plan, "app-storage", values, secret_keys)
+    in_process = rules_per_second(resources, repeat)
+    with policy.open_pack("app-storage", stack, values, secret_keys,
+                          config_file=policy.default_config_file("prod")) as session:
+        session.analyze(resources)  # warm
+        walls = []
+        for _ in range(max(1, repeat // 3)):
+            started = time.perf_counter()
+            session.analyze(resources)
+            walls.append(time.perf_counter() - started)
+    return len(resources), in_process, len(resources) / min(walls)
+
+
 def main(repeat: int = DEFAULT_REPEAT) -> int:
     # First, while this process is small: a child's peak memory counts the copy of its parent at fork.
     seconds, mib = plan_as_user_would()
@@ -155,6 +196,17 @@ def main(repeat: int = DEFAULT_REPEAT) -> int:
         within &= ok
         print(f"{name:<12}{count:>10}{component:>15.3f}{bare:>13.3f}{ratio:>8.2f}  "
               f"{'ok' if ok else 'OVER'} (ratio <= {RATIO_BUDGET})")
+    print("\nPolicy pack: rules in-process (CPU) and through the Analyzer protocol (wall, as the engine drives it).")
+    print(f"{'stack':<12}{'resources':>10}{'rules res/s':>14}{'protocol res/s':>16}  budget")
+    prod_values, prod_secret_keys = stack_config_values("prod")
+    for name, stack, config in (("prod stack", "prod", prod_config),
+                                (f"{PROTOCOL_STACK_APPS} apps", "bench", synthetic_config(PROTOCOL_STACK_APPS))):
+        count, in_process, through_protocol = policy_throughput(stack, config, prod_values, prod_secret_keys,
+                                                                max(3, repeat // 3))
+        ok = in_process >= RULES_PER_SECOND_BUDGET
+        within &= ok
+        print(f"{name:<12}{count:>10}{in_process:>14,.0f}{through_protocol:>16,.0f}  "
+              f"{'ok' if ok else 'OVER'} (rules >= {RULES_PER_SECOND_BUDGET:,}/s; protocol measured)")
     plan_ok = seconds <= PROD_PLAN_BUDGET_SECONDS and mib <= PROD_PLAN_MEMORY_BUDGET_MIB
     within &= plan_ok
     print(f"\nplan --stack prod in a fresh process: {seconds:.2f} s, peak {mib:.0f} MiB  "

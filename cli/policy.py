@@ -303,6 +303,29 @@ def analyzed_resources(plan: Plan, project: str, config_values: dict, secret_key
     return [*resources, *providers.values(), *(analyzed for _, analyzed in recorded)]
 
 
+def policy_resources(analyzed: list[AnalyzedResource]) -> list:
+    """The analyzed resources as the pack's SDK hands them to a stack rule (its own deserialization, parents and
+    dependencies linked): for calling rules in-process, without the protocol."""
+    from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
+    from pulumi_policy.deserialize import deserialize_properties
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    resources = {}
+    for entry in analyzed:
+        options = PolicyResourceOptions(entry.protect, entry.ignore_changes, entry.delete_before_replace,
+                                        entry.aliases, PolicyCustomTimeouts(0, 0, 0), entry.additional_secret_outputs,
+                                        entry.parent or None)
+        resources[entry.urn] = PolicyResource(entry.type, unknown_checking_proxy(deserialize_properties(
+            entry.properties)), entry.urn, entry.name, options, None, None, [], {})
+    for entry in analyzed:
+        resource = resources[entry.urn]
+        resource.parent = resources.get(entry.parent) if entry.type != "pulumi:pulumi:Stack" else None
+        resource.dependencies = [resources[d] for d in entry.dependencies if d in resources]
+        resource.property_dependencies = {key: [resources[d] for d in urns if d in resources]
+                                          for key, urns in entry.property_dependencies.items()}
+    return list(resources.values())
+
+
 # --- the pack's process and the protocol ----------------------------------------------------------------------------
 
 

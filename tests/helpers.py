@@ -70,28 +70,6 @@ def analyzed_stack(plan: Plan, stack: str) -> list:
     return copy.deepcopy(analyzed_resources(plan, "app-storage", values, secret_keys))
 
 
-def policy_resources(analyzed: list) -> list:
-    """The analyzed resources as the pack's SDK hands them to a stack rule (its own deserialization, parents and
-    dependencies linked), for calling rules in-process."""
-    from pulumi_policy import PolicyResource, PolicyResourceOptions
-    from pulumi_policy.deserialize import deserialize_properties
-    from pulumi_policy.proxy import unknown_checking_proxy
-
-    resources = {}
-    for entry in analyzed:
-        options = PolicyResourceOptions(entry.protect, entry.ignore_changes, entry.delete_before_replace,
-                                        entry.aliases, None, entry.additional_secret_outputs, entry.parent or None)
-        resources[entry.urn] = PolicyResource(entry.type, unknown_checking_proxy(deserialize_properties(
-            entry.properties)), entry.urn, entry.name, options, None, None, [], {})
-    for entry in analyzed:
-        resource = resources[entry.urn]
-        resource.parent = resources.get(entry.parent) if entry.type != "pulumi:pulumi:Stack" else None
-        resource.dependencies = [resources[d] for d in entry.dependencies if d in resources]
-        resource.property_dependencies = {key: [resources[d] for d in urns if d in resources]
-                                          for key, urns in entry.property_dependencies.items()}
-    return list(resources.values())
-
-
 def pack_config(stack: str) -> dict[str, dict]:
     """policies/<stack>.json as the engine parses it: rule -> its config properties."""
     from cli.policy import PACK_DIR, parse_pack_config
@@ -102,6 +80,7 @@ def pack_config(stack: str) -> dict[str, dict]:
 
 def rule_messages(rule_name: str, analyzed: list, config: dict | None = None) -> list[str]:
     """What one rule reports for these resources, in-process (exceptions applied)."""
+    from cli.policy import policy_resources
     from policies.rules import BY_NAME
     from policies.rules.pack import resource_violations, stack_violations
 

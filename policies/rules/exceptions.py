@@ -134,21 +134,21 @@ def exception_rules(known_rules: Iterable[str]) -> tuple[Rule, Rule, Rule]:
     has_reason = Rule(
         name="policy-exception-has-reason",
         description="Checks whether every exception recorded on a resource names a rule of this pack and gives a "
-                    "reason.",
+                    "reason",
         controls=(),
         remediation="Set the tag `policy-exception:<rule>` to the reason the rule does not apply, or remove it.",
         severity=Severity.MEDIUM, level=MANDATORY, check=_reasonless_tags(known))
     notes = Rule(
         name="waived-violations",
         description="Checks whether a resource has violations that a recorded exception waives (reported, never "
-                    "blocking).",
+                    "blocking)",
         controls=(),
         remediation="Review each waived violation and its reason; remove the exception once it no longer applies.",
         severity=Severity.LOW, level=ADVISORY, check=_waived_notes)
     stack_notes = Rule(
         name="waived-stack-violations",
         description="Checks whether the stack has violations that a recorded exception waives (reported, never "
-                    "blocking).",
+                    "blocking)",
         controls=(),
         remediation="Review each waived violation and its reason; remove the exception once it no longer applies.",
         severity=Severity.LOW, level=ADVISORY, check=_waived_stack_notes, stack=True)

@@ -57,10 +57,10 @@ def test_rules_read_only_what_is_known():
     and never abort on an unknown (the SDK raises when an unknown is touched)."""
     from pulumi.runtime.rpc import UNKNOWN
 
-    from cli.policy import AnalyzedResource
-    from tests.helpers import policy_resources
+    from cli.policy import AnalyzedResource, policy_resources
 
-    stack = AnalyzedResource("urn:pulumi:p::app-storage::pulumi:pulumi:Stack::s", "pulumi:pulumi:Stack", "s", False, {})
+    stack = AnalyzedResource("urn:pulumi:p::app-storage::pulumi:pulumi:Stack::s", "pulumi:pulumi:Stack", "s", False,
+                             {})
     bucket = AnalyzedResource("urn:b", "aws:s3/bucket:Bucket", "b", True, {"bucket": UNKNOWN}, parent=stack.urn)
     versioning = AnalyzedResource("urn:v", "aws:s3/bucketVersioning:BucketVersioning", "v", True,
                                   {"bucket": UNKNOWN, "versioningConfiguration": {"status": "Suspended"}},

@@ -12,7 +12,8 @@ from tests.helpers import ROOT
 
 # What only the command may use: itself, Pulumi's mock runtime, file locking and temporary files, the .env
 # parser and the YAML reader.
-COMMAND_ONLY = ("cli", "pulumi.runtime.mocks", "tempfile", "fcntl", "dotenv", "ruamel", "yaml", "subprocess")
+COMMAND_ONLY = ("cli", "pulumi.runtime.mocks", "tempfile", "fcntl", "dotenv", "ruamel", "yaml", "subprocess",
+                "policies")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -61,13 +62,38 @@ def test_the_readme_layout_matches_the_tree():
             parents.append((indent, base + entry))
     concrete = {path for path in named if "<" not in path and "{" not in path}
     assert all((ROOT / path).exists() for path in concrete), sorted(p for p in concrete if not (ROOT / p).exists())
-    modules = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("components/**/*.py"), *ROOT.glob("cli/*.py")]
+    modules = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("components/**/*.py"), *ROOT.glob("cli/*.py"),
+                                                  *ROOT.glob("policies/**/*.py")]
                if p.name not in ("__init__.py", "__main__.py")}
     covered = {m for m in modules if m in named or any(m.startswith(d) and d.endswith("/") and d.count("/") > 1
                                                         for d in named)}
     # aws/ and minio/ are named as folders with their components listed; every other module by its file.
     covered |= {m for m in modules if m.startswith(("components/aws/", "components/minio/"))}
     assert modules == covered, sorted(modules - covered)
+
+
+PACK_MODULES = sorted(ROOT.glob("policies/**/*.py"))
+PACK_MAY_IMPORT = ("pulumi_policy", "rules")
+"""The pack runs as the CLI runs it: from its own directory, in its own virtualenv (policies/requirements.txt),
+with nothing of this project importable; its rules import each other relatively."""
+
+
+@pytest.mark.parametrize("path", PACK_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_pack_stands_alone(path):
+    import sys
+
+    imported = {name.split(".")[0] for name in imported_modules(path)}
+    foreign = {name for name in imported if name not in sys.stdlib_module_names and name not in PACK_MAY_IMPORT
+               and name != "__future__"}
+    assert not foreign, f"{path.name} imports {sorted(foreign)}: the pack must need only pulumi-policy"
+
+
+def test_the_pack_pins_what_the_project_pins():
+    def pins(path):
+        return {line.split("==")[0].lower(): line.strip() for line in path.read_text().splitlines()
+                if "==" in line and not line.startswith("#")}
+    pack, project = pins(ROOT / "policies" / "requirements.txt"), pins(ROOT / "requirements.txt")
+    assert pack and all(project.get(name) == pin for name, pin in pack.items()), (pack, project)
 
 
 def test_nothing_points_outside_the_repository():
