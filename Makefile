@@ -26,7 +26,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 plan: $(STAMP)
-	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets)
+	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets) \
+		$(if $(NO_POLICY),--no-policy)
 
 # make policy STACK=<s> [DIR=<program dir>] [STACK_FILE=<file>] [CONFIG=<pack config>] [FORMAT=json]
 # The storage-guard pack (policies/) checked offline, driven over the engine's Analyzer protocol. The command exits

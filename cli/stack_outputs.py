@@ -66,7 +66,7 @@ def _pulumi_stack_output(stack: str) -> Any:
 def _outputs_of_document(document: Any, stack: str, source: str) -> dict:
     if not isinstance(document, dict):
         raise OutputsError(f"{source}: expected a JSON object of stack outputs, got {type(document).__name__}")
-    if set(document) == PLAN_KEYS and isinstance(document.get("resources"), list):
+    if PLAN_KEYS <= set(document) <= PLAN_KEYS | {"policy"} and isinstance(document.get("resources"), list):
         if document["stack"] != stack:
             raise OutputsError(f"{source} is the plan of stack {document['stack']!r}, not {stack!r}; "
                                f"set STACK={document['stack']} or plan stack {stack}")

@@ -12,7 +12,8 @@ def test_plan_json_is_only_json_with_the_documented_shape():
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     plan = json.loads(result.stdout)
-    assert plan["stack"] == "prod" and set(plan) == {"stack", "warnings", "resources", "outputs"}
+    assert plan["stack"] == "prod" and set(plan) == {"stack", "warnings", "resources", "outputs", "policy"}
+    assert plan["policy"]["summary"].startswith("policy storage-guard") and plan["policy"]["violations"]
     assert plan["warnings"] == []
     resource = plan["resources"][0]
     assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "options"}
