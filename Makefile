@@ -7,7 +7,7 @@ STACK  ?= dev
 FORMAT ?= text
 OUT    ?= .env
 
-.PHONY: install test lint plan policy env bench clean
+.PHONY: install test lint plan policy env verify bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -40,6 +40,14 @@ policy: $(STAMP)
 env: $(STAMP)
 	@$(PY) -m cli env --stack $(STACK) $(if $(APP),--app $(APP)) $(if $(DIALECT),--dialect $(DIALECT)) \
 		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
+
+# make verify ENV=<app .env> [DIALECT=<d>] [STACK=<s>|FROM=<outputs.json>] [APP=<a>] [ADMIN=1] [SKIP=<checks>] [JSON=1]
+# Live checks of the provisioned storage; the command exits 1 when a check fails and 2 on bad input or an
+# unreachable endpoint (make reports either as its own 2).
+verify: $(STAMP)
+	@$(PY) -m cli verify --env $(ENV) $(if $(DIALECT),--dialect $(DIALECT)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)) \
+		$(if $(FROM),--from $(FROM)) $(if $(APP),--app $(APP)) $(if $(ADMIN),--admin) $(if $(SKIP),--skip $(SKIP)) \
+		$(if $(JSON),--json)
 
 bench: $(STAMP)
 	@$(PY) -m cli bench

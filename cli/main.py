@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cli import bench, env_file, policy
+from cli import bench, env_file, policy, verify
 from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
@@ -223,6 +223,27 @@ def policy_command(args: argparse.Namespace) -> int:
     return policy.EXIT_VIOLATIONS if report.mandatory else 0
 
 
+def verify_command(args: argparse.Namespace) -> int:
+    skip = tuple(name.strip() for name in (args.skip or "").split(",") if name.strip())
+    unknown = [name for name in skip if name not in verify.SKIPPABLE]
+    try:
+        if unknown:
+            raise verify.VerifyError(f"SKIP={','.join(unknown)}: only {', '.join(verify.SKIPPABLE)} can be skipped")
+        target, _ = verify.read_target(args.env, args.dialect, args.stack, args.from_file, args.app)
+        declared = None
+        if args.admin:
+            if not args.stack:
+                raise verify.VerifyError("ADMIN=1 compares the live bucket with what the stack declares: give STACK=")
+            declared = verify.declared_settings(args.stack, target.bucket)
+        with _cleanup_on_termination():
+            report = verify.verify(target, skip, {} if args.admin else None, declared)
+    except (verify.VerifyError, SettingsError, StackFileError) as error:
+        print(f"make verify: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(json.dumps(report.as_dict(), indent=2) if args.json else verify.render_table(report))
+    return 1 if report.overall_status == "failing" else 0
+
+
 def bench_command(args: argparse.Namespace) -> int:
     return bench.main(args.repeat)
 
@@ -260,6 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--pack", type=Path, default=policy.PACK_DIR, help="the policy pack directory")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=policy_command)
+    live = verbs.add_parser("verify", help="check the provisioned storage live, as the app uses it, from its .env")
+    live.add_argument("--env", type=Path, required=True, help="the app's .env (any dialect)")
+    live.add_argument("--dialect", help="the .env's dialect; default: detected from its variables")
+    live.add_argument("--stack", help="read the areas, public URL and CORS origins from this stack's outputs")
+    live.add_argument("--from", dest="from_file", type=Path, help="the stack outputs from this JSON file instead")
+    live.add_argument("--app", help="the app in the outputs; default: the one whose bucket the .env names")
+    live.add_argument("--admin", action="store_true",
+                      help="also compare the live bucket with the stack's declaration, with the admin credentials "
+                           "of the environment (boto3's default chain)")
+    live.add_argument("--skip", help=f"checks to skip, comma-separated (only {', '.join(verify.SKIPPABLE)})")
+    live.add_argument("--json", action="store_true", help="print the health report as JSON")
+    live.set_defaults(run=verify_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")

@@ -34,6 +34,8 @@ class AppStorage(pulumi.ComponentResource):
     secret_access_key: pulumi.Output[str]
     connection: StorageConnection
     dialect: str
+    cors_origins: list[str]
+    """Every origin the app's CORS rules allow (`*` where one allows any): what `make verify` preflights."""
     env: pulumi.Output[dict]
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
@@ -62,6 +64,7 @@ class AppStorage(pulumi.ComponentResource):
             **backend_endpoint(stack),
         )
         self.dialect = app.dialect
+        self.cors_origins = sorted({origin for rule in app.cors for origin in rule.origins})
         self.env = pulumi.Output.secret(self.connection.resolved().apply(
             lambda connection: dialects.render_env(app.dialect, connection)))
         self.register_outputs({**self.outputs(), **self.secret_outputs()})
@@ -76,6 +79,7 @@ class AppStorage(pulumi.ComponentResource):
             "access_key_id": self.access_key_id,
             "connection": self.connection.without_secrets(),
             "dialect": self.dialect,
+            "cors_origins": self.cors_origins,
         }
 
     def secret_outputs(self) -> dict:

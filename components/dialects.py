@@ -43,13 +43,32 @@ def _env_name_part(area: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", area.upper())
 
 
-def _field(key: str) -> Callable[[Connection], Any]:
-    return lambda connection: connection.get(key)
+@dataclass(frozen=True)
+class _Field:
+    """A connection field written as it is; `read_env` reads it back."""
+    key: str
+
+    def __call__(self, connection: Connection) -> Any:
+        return connection.get(self.key)
 
 
-def _flag(key: str, true: str = "true", false: str = "false") -> Callable[[Connection], str]:
+@dataclass(frozen=True)
+class _Flag:
     """A boolean field in the spelling the app's own docs use (Django settings read `True`)."""
-    return lambda connection: true if connection.get(key) else false
+    key: str
+    true: str = "true"
+    false: str = "false"
+
+    def __call__(self, connection: Connection) -> str:
+        return self.true if connection.get(self.key) else self.false
+
+
+def _field(key: str) -> _Field:
+    return _Field(key)
+
+
+def _flag(key: str, true: str = "true", false: str = "false") -> _Flag:
+    return _Flag(key, true, false)
 
 
 def _provider(connection: Connection) -> str:
@@ -201,6 +220,62 @@ def render_env(dialect: str, connection: Connection) -> dict[str, str]:
         if value is not None and value != "":
             values[variable.name] = str(value)
     return values
+
+
+DISTINCTIVE = {
+    "django": "AWS_STORAGE_BUCKET_NAME",
+    "s3": "S3_BUCKET",
+    "object-storage": "OBJECT_STORAGE_BUCKET",
+    "laravel": "AWS_BUCKET",
+    "aws-sdk": "AWS_S3_BUCKET",
+}
+"""The variable only that dialect writes: how a `.env` tells which dialect it is in."""
+
+
+def detect_dialect(values: Mapping[str, str]) -> str:
+    found = [dialect for dialect, name in DISTINCTIVE.items() if values.get(name)]
+    if len(found) != 1:
+        what = f"variables of several dialects ({', '.join(found)})" if found else "no bucket variable of any dialect"
+        raise DialectError(f"the .env has {what}; name its dialect (DIALECT=<{'|'.join(DIALECTS)}>)")
+    return found[0]
+
+
+def read_env(dialect: str, values: Mapping[str, str]) -> dict[str, Any]:
+    """The neutral connection a `.env` in `dialect` describes, as far as it does: the inverse of `render_env`.
+    Areas are known only where the dialect names them (django's per-area locations)."""
+    if dialect not in DIALECTS:
+        raise DialectError(f"unknown dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
+    connection: dict[str, Any] = {}
+    for entry in DIALECTS[dialect]:
+        if isinstance(entry, PerArea):
+            head, _, tail = entry.pattern.partition("{AREA}")
+            connection["area_prefixes"] = {
+                name[len(head):len(name) - len(tail)].lower(): (value.rstrip("/") + "/" if value else "")
+                for name, value in values.items()
+                if name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail)}
+            continue
+        raw = values.get(entry.name)
+        if raw is None:
+            continue
+        if isinstance(entry.value, _Field):
+            connection[entry.value.key] = raw
+        elif isinstance(entry.value, _Flag):
+            connection[entry.value.key] = raw == entry.value.true
+    if dialect == "s3":  # minio-py's host:port: AWS's own endpoint, or a server of its own
+        host = values.get("S3_ENDPOINT", "")
+        if host and not re.fullmatch(r"s3[.-][a-z0-9-]+\.amazonaws\.com", host):
+            connection["endpoint"] = f"{'https' if connection.get('use_tls', True) else 'http'}://{host}"
+    if dialect == "django":
+        connection["path_style"] = values.get("AWS_S3_ADDRESSING_STYLE") == "path"
+        if values.get("AWS_S3_CUSTOM_DOMAIN"):
+            connection["public_base_url"] = f"https://{values['AWS_S3_CUSTOM_DOMAIN']}"
+    if connection.get("endpoint") and "use_tls" not in connection:
+        connection["use_tls"] = connection["endpoint"].startswith("https://")
+    provider = values.get("STORAGE_BACKEND") or values.get("OBJECT_STORAGE_PROVIDER")
+    connection["backend"] = provider if provider in ("minio", "aws") else (
+        "aws" if provider == "s3" or not connection.get("endpoint") else "minio")
+    connection.setdefault("path_style", bool(connection.get("endpoint")))  # app-storage: path style off AWS
+    return connection
 
 
 def secret_names(dialect: str, connection: Connection) -> set[str]:

@@ -28,6 +28,7 @@ class MotoServer:
         self.env = env or {}
         self.process: subprocess.Popen | None = None
         self.url = ""
+        self.enforcing = False
 
     def __enter__(self) -> MotoServer:
         self.process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -83,11 +84,13 @@ class MotoServer:
     def enforce_iam(self) -> None:
         """From now on every signed request is checked against the caller's IAM policies."""
         self._requests_before_enforcing(b"0")
+        self.enforcing = True
 
     @contextlib.contextmanager
     def iam_relaxed(self) -> Iterator[None]:
         """IAM off for the block: while enforcing, moto answers presigned and unsigned requests with 500."""
         self._requests_before_enforcing(b"inf")
+        self.enforcing = False
         try:
             yield
         finally:
@@ -100,6 +103,71 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise RuntimeError(f"moto refused to reset IAM enforcement: HTTP {response.status}")
+
+
+class UnsignedRelay:
+    """A pass-through in front of moto's server for clients that mix signed and unsigned requests (a health check,
+    a browser): signed requests reach moto while it enforces IAM; an unsigned or presigned one reaches it with
+    IAM relaxed for that one request, since moto answers those with 500 while enforcing. Every answer is moto's.
+
+    `with UnsignedRelay(server) as relay:` - `relay.url`; requests pass one at a time."""
+
+    def __init__(self, server: MotoServer):
+        self.server = server
+        self.url = ""
+
+    def __enter__(self) -> UnsignedRelay:
+        import http.client
+        import http.server
+        import threading
+
+        server, lock = self.server, threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # answers botocore's `Expect: 100-continue` at once, as S3 does
+
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                unsigned = "Authorization" not in self.headers  # anonymous, or signed in the query (presigned)
+                headers = {key: value for key, value in self.headers.items()
+                           if key.lower() not in ("connection", "expect")}
+                with lock:
+                    relaxed = unsigned and server.enforcing
+                    if relaxed:
+                        server._requests_before_enforcing(b"inf")
+                    try:
+                        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                        connection.request(self.command, self.path, body=body or None, headers=headers)
+                        answer = connection.getresponse()
+                        payload = answer.read()
+                        connection.close()
+                    finally:
+                        if relaxed:
+                            server._requests_before_enforcing(b"0")
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding", "server", "date", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _relay  # noqa: N815
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def _serve() -> None:

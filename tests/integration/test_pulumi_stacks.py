@@ -4,6 +4,9 @@
 - dev: `pulumi up` and `destroy` on a local MinIO (compose.yaml), where the CLI, MINIO_USER/MINIO_PASSWORD
   and a server on localhost:9000 exist; the app keys are then tried with boto3, and VISTA's `.env`, written
   by `make env` from `pulumi stack output`, with minio-py.
+- verify: `pulumi up` the dev stack on the MinIO that APP_STORAGE_MINIO_ENDPOINT names (host:port, default
+  localhost:9000), and a prod-shaped stack (data unprotected, so it can be destroyed) where AWS credentials exist;
+  each app's `.env` written by `make env`, then `make verify` on it, then destroy.
 Elsewhere each test skips and says which is missing.
 """
 
@@ -54,6 +57,82 @@ def _stack(name: str, tmp_path):
 def _remove(stack) -> None:
     # preserve_config: `stack rm` would otherwise delete the shipped Pulumi.<stack>.yaml.
     stack.workspace.remove_stack(stack.name, force=True, preserve_config=True)
+
+
+MINIO_ENDPOINT = os.environ.get("APP_STORAGE_MINIO_ENDPOINT", "localhost:9000")
+
+
+def _minio_listening(endpoint: str = MINIO_ENDPOINT) -> bool:
+    host, _, port = endpoint.rpartition(":")
+    try:
+        with socket.create_connection((host or "localhost", int(port or 9000)), timeout=1):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+needs_minio_endpoint = pytest.mark.skipif(
+    not (os.environ.get("MINIO_USER") and os.environ.get("MINIO_PASSWORD") and _minio_listening()),
+    reason=f"needs a MinIO at APP_STORAGE_MINIO_ENDPOINT ({MINIO_ENDPOINT}) and MINIO_USER/MINIO_PASSWORD exported")
+
+
+def _every_app_env_verifies(stack_name: str, apps: list[str], tmp_path) -> None:
+    """`make env` then `make verify` for each app, from the stack's own outputs (the Pulumi CLI)."""
+    environment = {**os.environ, **_backend_env(tmp_path)}
+    for app in apps:
+        env_file = tmp_path / f"{app}.env"
+        written = subprocess.run([sys.executable, "-m", "cli", "env", "--stack", stack_name, "--app", app, "--out",
+                                  str(env_file)], cwd=ROOT, env=environment, capture_output=True, text=True,
+                                 timeout=120)
+        assert written.returncode == 0, written.stderr
+        checked = subprocess.run([sys.executable, "-m", "cli", "verify", "--env", str(env_file), "--stack",
+                                  stack_name, "--json"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                                 timeout=300)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _scratch_stack(base: str, settings: dict[str, str], tmp_path):
+    """A throwaway stack shaped like `base`: a copy of its stack file with `settings` replaced or added (the
+    shipped files are never written), removed with its file afterwards."""
+    name = f"it-{base}-{os.getpid()}"
+    lines = [line for line in (ROOT / f"Pulumi.{base}.yaml").read_text().splitlines()
+             if not any(line.strip().startswith(f"{key}:") for key in settings)]
+    lines += [f"  {key}: {value}" for key, value in settings.items()]
+    (ROOT / f"Pulumi.{name}.yaml").write_text("\n".join(lines) + "\n")
+    return name, _stack(name, tmp_path)
+
+
+def _destroy(stack) -> None:
+    try:
+        stack.destroy()
+    finally:
+        stack.workspace.remove_stack(stack.name, force=True)
+        (ROOT / f"Pulumi.{stack.name}.yaml").unlink(missing_ok=True)
+
+
+@needs_minio_endpoint
+@needs_cli
+def test_dev_up_then_make_verify_passes_for_every_app(tmp_path):
+    name, stack = _scratch_stack("dev", {"minio:minioServer": MINIO_ENDPOINT,
+                                         "app-storage:bucketPrefix": f"app-storage-it-{os.getpid()}"}, tmp_path)
+    try:
+        stack.up()
+        _every_app_env_verifies(name, sorted(evaluate_stack("dev").outputs), tmp_path)
+    finally:
+        _destroy(stack)
+
+
+@needs_aws
+@needs_cli
+def test_prod_shaped_up_then_make_verify_passes_for_every_app(tmp_path):
+    name, stack = _scratch_stack("prod", {"app-storage:protectData": "false", "app-storage:forceDestroy": "true",
+                                          "app-storage:bucketPrefix": f"app-storage-it-{os.getpid()}"}, tmp_path)
+    try:
+        stack.up()
+        apps = [output for output in stack.outputs() if "_" not in output]
+        _every_app_env_verifies(name, apps, tmp_path)
+    finally:
+        _destroy(stack)
 
 
 def _vista_env_from_stack_outputs_drives_minio_py(tmp_path) -> None:
