@@ -67,7 +67,7 @@ def _outputs_of_document(document: Any, stack: str, source: str) -> dict:
     if not isinstance(document, dict):
         raise OutputsError(f"{source}: expected a JSON object of stack outputs, got {type(document).__name__}")
     if PLAN_KEYS <= set(document) <= PLAN_KEYS | {"policy"} and isinstance(document.get("resources"), list):
-        if document["stack"] != stack:
+        if stack and document["stack"] != stack:  # no stack named (make verify FROM=): the plan's own
             raise OutputsError(f"{source} is the plan of stack {document['stack']!r}, not {stack!r}; "
                                f"set STACK={document['stack']} or plan stack {stack}")
         document = document["outputs"]

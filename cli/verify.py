@@ -132,8 +132,8 @@ def read_target(env_path: Path, dialect: str | None, stack: str | None, from_fil
             raise VerifyError(str(error)) from None
         _complete_from_outputs(target, outputs, app)
     if not target.areas:
-        raise VerifyError(f"{env_path}: a {dialect} .env does not name the app's areas; give the stack outputs "
-                          "too (STACK=<stack>, or FROM=<outputs JSON>)")
+        raise VerifyError(f"{env_path}: the .env ({dialect} dialect) does not name the app's areas; give the stack "
+                          "outputs too (STACK=<stack>, or FROM=<outputs JSON>)")
     return target, dialect
 
 

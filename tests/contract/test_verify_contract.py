@@ -234,6 +234,15 @@ def test_an_unreachable_endpoint_exits_2_with_one_line_within_the_timeout(provis
     assert len(errors) == 1 and "cannot be reached" in errors[0] and "Traceback" not in result.stderr
 
 
+def test_a_whole_offline_plan_serves_as_the_outputs(provisioned, prod_plan, tmp_path):
+    """FROM= takes an offline plan too (no STACK= needed); here its apps point at an endpoint that is not there."""
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({**prod_plan.as_dict(), "policy": {}}))
+    result = run_cli("verify", "--env", str(provisioned.env("chat", endpoint="http://127.0.0.1:9")), "--from",
+                     str(plan_file))
+    assert result.returncode == 2 and "cannot be reached" in result.stderr, result.stderr
+
+
 def test_bad_input_exits_2(tmp_path):
     env_file = tmp_path / "x.env"
     env_file.write_text("SOMETHING=else\n")
