@@ -276,6 +276,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["fqdn"] = inputs.get("name")
         elif token == "aws:cloudfront/function:Function":
             state["arn"] = f"arn:aws:cloudfront::{MOCK_ACCOUNT}:function/{resource_id}"
+        if token == "minio:index/iamServiceAccount:IamServiceAccount":  # MinIO caps these keys at 20 characters
+            state.update(accessKey=("SA" + _mock_id(args.name).upper())[:20],
+                         secretKey="mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest())
         if token in SECRET_KEY_HOLDERS:
             state["secret"] = "mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest()
         return resource_id, state

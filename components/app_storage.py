@@ -7,10 +7,12 @@ This is the only place that chooses between backends. It exposes the neutral `co
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pulumi
+import pulumi_aws as aws
 
-from components import dialects, naming
+from components import dialects, documents, naming
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
 from components.aws.replication import Replication, ReplicationArgs
@@ -18,7 +20,7 @@ from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
 from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
 from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
-from components.settings.types import AppSettings, StackSettings
+from components.settings.types import AppSettings, StackSettings, Trust
 
 
 def resource_tags(app: AppSettings, stack: StackSettings) -> dict[str, str]:
@@ -29,9 +31,17 @@ class AppStorage(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     region: pulumi.Output[str]
-    identity_name: pulumi.Output[str]
-    access_key_id: pulumi.Output[str]
-    secret_access_key: pulumi.Output[str]
+    identity_name: str
+    """The app's IAM or MinIO user, or its IAM role."""
+    identity_kind: str
+    role_arn: pulumi.Output[str | None]
+    access_key_id: pulumi.Output[str | None]
+    secret_access_key: pulumi.Output[str | None]
+    """The current key's secret (None for a role)."""
+    previous_secret_access_key: pulumi.Output[str | None]
+    """While a rotation keeps it live, the previous key's secret."""
+    access_keys: pulumi.Output[list]
+    """Each live key's generation and id (no secrets)."""
     connection: StorageConnection
     dialect: str
     cors_origins: list[str]
@@ -48,9 +58,14 @@ class AppStorage(pulumi.ComponentResource):
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
         self.region = pulumi.Output.from_input(stack.region)
-        self.identity_name = identity.user_name
+        self.identity_name = identity.identity_name
+        self.identity_kind = app.identity.kind
+        self.role_arn = identity.role_arn
         self.access_key_id = identity.access_key_id
         self.secret_access_key = identity.secret_access_key
+        self.previous_secret_access_key = identity.previous_secret_access_key
+        self.access_keys = identity.access_keys
+        web_identity = app.identity.trust is not None and app.identity.trust.oidc_provider_arn is not None
         self.connection = StorageConnection(
             backend=stack.backend,
             region=stack.region,
@@ -60,9 +75,11 @@ class AppStorage(pulumi.ComponentResource):
             area_prefixes=app.area_prefixes,
             public_areas=tuple(area.name for area in app.areas if area.is_public),
             presign_seconds={area.name: area.presign_seconds for area in app.areas if not area.is_public},
+            web_identity_role_arn=identity.role_arn if web_identity else None,
             **delivery,
             **backend_endpoint(stack),
         )
+        self.identity_generations = app.identity.live_generations
         self.dialect = app.dialect
         self.cors_origins = sorted({origin for rule in app.cors for origin in rule.origins})
         self.env = pulumi.Output.secret(self.connection.resolved().apply(
@@ -76,7 +93,10 @@ class AppStorage(pulumi.ComponentResource):
             "bucket_arn": self.bucket_arn,
             "region": self.region,
             "identity_name": self.identity_name,
+            "identity_kind": self.identity_kind,
+            "role_arn": self.role_arn,
             "access_key_id": self.access_key_id,
+            "access_keys": self.access_keys,
             "connection": self.connection.without_secrets(),
             "dialect": self.dialect,
             "cors_origins": self.cors_origins,
@@ -84,7 +104,10 @@ class AppStorage(pulumi.ComponentResource):
 
     def secret_outputs(self) -> dict:
         """The app's secret values, each exported on its own as `naming.secret_output_name(app, key)`."""
-        return {"secret_access_key": self.secret_access_key, "env": self.env}
+        secrets = {"secret_access_key": self.secret_access_key, "env": self.env}
+        if len(self.identity_generations) > 1:
+            secrets["previous_secret_access_key"] = self.previous_secret_access_key
+        return secrets
 
 
 def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
@@ -146,12 +169,16 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             replication_time_control=stack.replication.replication_time_control,
             tags=tags,
         ), child)
+    trust = app.identity.trust
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
         user_name=naming.iam_user_name(app.bucket_name),
         group_name=naming.iam_group_name(app.bucket_name),
         bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
         prefixes=tuple(app.area_prefixes.values()),
         kms_key_arn=storage.kms_key_arn,
+        key_generations=app.identity.live_generations,
+        role_name=naming.app_role_name(app.bucket_name) if trust else None,
+        trust_policy=_trust_policy(trust) if trust else None,
         tags=tags,
     ), child)
     delivery: dict[str, pulumi.Input[str]] = {}
@@ -160,6 +187,18 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
     elif stack.public_without_cdn and public_prefixes:
         delivery = {"public_base_url": f"https://{naming.bucket_regional_domain(app.bucket_name, stack.region)}"}
     return storage, identity, delivery
+
+
+def _trust_policy(trust: Trust) -> pulumi.Input[str]:
+    """The role's trust policy, allowing exactly what the stack configured."""
+    if trust.oidc_provider_arn:
+        return json.dumps(documents.oidc_trust_policy(trust.oidc_provider_arn, trust.oidc_audience or "",
+                                                      trust.oidc_subjects))
+    if trust.principals:
+        return json.dumps(documents.principals_trust_policy(trust.principals, trust.external_id))
+    service = trust.service or ""
+    return pulumi.Output.from_input(aws.get_caller_identity_output().account_id).apply(
+        lambda account_id: json.dumps(documents.service_trust_policy(service, account_id)))
 
 
 def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
@@ -180,6 +219,7 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         policy_name=naming.minio_policy_name(app.bucket_name),
         bucket_arn=naming.minio_bucket_arn(app.bucket_name),
         prefixes=tuple(app.area_prefixes.values()),
+        key_generations=app.identity.live_generations,
     ), child)
     # MinIO serves public areas itself, path-style under the bucket.
     delivery = {"public_base_url": f"{stack.minio.url}/{app.bucket_name}"} if public_prefixes and stack.minio else {}

@@ -20,9 +20,10 @@ class StorageConnection:
     """`aws` or `minio`: which kind of server the app talks to."""
     region: str
     bucket: pulumi.Input[str]
-    access_key_id: pulumi.Input[str]
-    secret_access_key: pulumi.Input[str]
-    """Always a Pulumi secret."""
+    access_key_id: pulumi.Input[str | None]
+    """None for a role identity: the SDK's default credential chain finds the role."""
+    secret_access_key: pulumi.Input[str | None]
+    """Always a Pulumi secret (None for a role)."""
     area_prefixes: dict[str, str]
     public_areas: tuple[str, ...]
     presign_seconds: dict[str, int]
@@ -36,6 +37,9 @@ class StorageConnection:
     `https://<cdn or custom domain>`, None until a CDN serves them."""
     cdn_domain: pulumi.Input[str | None] = None
     """The host (no scheme) of the CDN that serves the public areas, when one does."""
+    web_identity_role_arn: pulumi.Input[str | None] = None
+    """A role assumed with an OIDC token (EKS IRSA, GitHub Actions): the AWS SDKs read it as AWS_ROLE_ARN, with
+    the token file the platform names in AWS_WEB_IDENTITY_TOKEN_FILE."""
 
     def resolved(self) -> pulumi.Output[dict]:
         """The connection as one Output of plain values; only the fields that are Outputs are awaited."""

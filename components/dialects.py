@@ -99,6 +99,8 @@ ACCESS_KEY = _field("access_key_id")
 SECRET_KEY = _field("secret_access_key")
 BUCKET = _field("bucket")
 REGION = _field("region")
+WEB_IDENTITY_ROLE = _field("web_identity_role_arn")
+"""AWS_ROLE_ARN: where a platform hands the app an OIDC token (AWS_WEB_IDENTITY_TOKEN_FILE), the SDK assumes it."""
 ENDPOINT_URL = _field("endpoint")
 """With scheme; None on AWS, where every SDK finds the regional endpoint itself."""
 
@@ -118,6 +120,7 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         # botocore may presign with SigV2 (against a custom endpoint it does), which S3 buckets made since
         # 2020 refuse: django-storages is told to sign with SigV4.
         Variable("AWS_S3_SIGNATURE_VERSION", lambda _: "s3v4"),
+        Variable("AWS_ROLE_ARN", WEB_IDENTITY_ROLE),
         PerArea("AWS_{AREA}_LOCATION", _bucket_location),
     ),
     # VISTA: minio-py's Minio(S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, secure=S3_USE_SSL, region=S3_REGION).
@@ -138,6 +141,7 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("OBJECT_STORAGE_ACCESS_KEY", ACCESS_KEY),
         Variable("OBJECT_STORAGE_SECRET_KEY", SECRET_KEY, secret=True),
         Variable("OBJECT_STORAGE_REGION", REGION),
+        Variable("AWS_ROLE_ARN", WEB_IDENTITY_ROLE),
     ),
     # Laravel: the `s3` disk of config/filesystems.php.
     "laravel": (
@@ -149,6 +153,7 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("AWS_URL", _field("public_base_url")),
         Variable("AWS_ENDPOINT", ENDPOINT_URL),
         Variable("AWS_USE_PATH_STYLE_ENDPOINT", _flag("path_style")),
+        Variable("AWS_ROLE_ARN", WEB_IDENTITY_ROLE),
     ),
     # Any AWS SDK or CLI from the environment alone; also the Dynamic storage manager's admin fields.
     # botocore reads AWS_DEFAULT_REGION, most other SDKs AWS_REGION: both are written.
@@ -159,6 +164,7 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("AWS_REGION", REGION),
         Variable("AWS_ENDPOINT_URL_S3", ENDPOINT_URL),
         Variable("AWS_S3_BUCKET", BUCKET),
+        Variable("AWS_ROLE_ARN", WEB_IDENTITY_ROLE),
     ),
 }
 

@@ -160,9 +160,38 @@ def cloudfront_decrypt_statement(distribution_arn: str) -> dict:
     }
 
 
-def service_trust_policy(service: str) -> dict:
-    """A role's trust policy: only `service` may assume it."""
-    return policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+ASSUME_ROLE_ACTIONS = ("sts:AssumeRole",)
+ASSUME_ROLE_WITH_WEB_IDENTITY_ACTIONS = ("sts:AssumeRoleWithWebIdentity",)
+
+
+def service_trust_policy(service: str, source_account: str) -> dict:
+    """A role's trust policy: only `service`, acting for this account, may assume it (aws:SourceAccount guards
+    against the confused deputy: another account's use of the same service)."""
+    return policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": list(ASSUME_ROLE_ACTIONS),
+                    "Condition": {"StringEquals": {"aws:SourceAccount": source_account}}}])
+
+
+def oidc_trust_policy(provider_arn: str, audience: str, subjects: Iterable[str]) -> dict:
+    """Tokens of one OIDC provider may assume the role, and only with this audience and a listed subject (EKS IRSA,
+    GitHub Actions): the provider's `aud` and `sub` claims as condition keys."""
+    issuer = provider_arn.split(":oidc-provider/", 1)[1]
+    return policy([{
+        "Effect": "Allow", "Principal": {"Federated": provider_arn},
+        "Action": list(ASSUME_ROLE_WITH_WEB_IDENTITY_ACTIONS),
+        "Condition": {"StringEquals": {f"{issuer}:aud": audience},
+                      "StringLike": {f"{issuer}:sub": sorted(subjects)}},
+    }])
+
+
+def principals_trust_policy(principals: Iterable[str], external_id: str | None = None) -> dict:
+    """Named accounts or roles may assume the role: the accounts are also a condition (aws:PrincipalAccount),
+    and with `external_id` callers must present it (sts:ExternalId)."""
+    arns = sorted(f"arn:aws:iam::{p}:root" if p.isdigit() else p for p in principals)
+    condition: dict[str, Any] = {"StringEquals": {"aws:PrincipalAccount": sorted({arn.split(":")[4] for arn in arns})}}
+    if external_id:
+        condition["StringEquals"]["sts:ExternalId"] = external_id
+    return policy([{"Effect": "Allow", "Principal": {"AWS": arns}, "Action": list(ASSUME_ROLE_ACTIONS),
+                    "Condition": condition}])
 
 
 def replication_policy(source_bucket_arn: str, replica_bucket_arn: str, source_key_arn: str | None = None,

@@ -202,6 +202,11 @@ def replication_role_name(bucket: str) -> str:
     return shortened(bucket, "-replication", IAM_ROLE.max_length)
 
 
+def app_role_name(bucket: str) -> str:
+    """The IAM role of an app whose identity is `kind: role`."""
+    return shortened(bucket, "-app", IAM_ROLE.max_length)
+
+
 def kms_alias_name(bucket: str) -> str:
     """`alias/<bucket>`, dots as dashes (aliases take none)."""
     return "alias/" + _dashed(bucket, "a-zA-Z0-9/_-")
@@ -250,6 +255,7 @@ def derived_names(bucket: str, backend: str, replicated: bool = True) -> list[tu
         *replica_names,
         (iam_user_name(bucket), IAM_USER),
         (iam_group_name(bucket), IAM_GROUP),
+        (app_role_name(bucket), IAM_ROLE),
         (kms_alias_name(bucket), KMS_ALIAS),
         (cdn_origin_access_control_name(bucket), CLOUDFRONT_ORIGIN_ACCESS_CONTROL),
         (cdn_security_headers_policy_name(bucket), CLOUDFRONT_RESPONSE_HEADERS_POLICY),

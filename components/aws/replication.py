@@ -85,8 +85,10 @@ class Replication(pulumi.ComponentResource):
 
         source_arn = naming.bucket_arn(args.source_bucket_name, args.source_region)
         replica_arn = naming.bucket_arn(args.replica.bucket_name, args.replica.region)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         role = aws.iam.Role(f"{name}-role", name=naming.replication_role_name(args.source_bucket_name), path=IAM_PATH,
-                            assume_role_policy=json.dumps(documents.service_trust_policy(documents.S3_SERVICE)),
+                            assume_role_policy=account.apply(lambda account_id: json.dumps(
+                                documents.service_trust_policy(documents.S3_SERVICE, account_id))),
                             tags=dict(args.tags), opts=child)
         keys = pulumi.Output.all(pulumi.Output.from_input(args.source_kms_key_arn), replica.kms_key_arn)
         aws.iam.RolePolicy(f"{name}-role-policy", role=role.name, opts=child, policy=keys.apply(

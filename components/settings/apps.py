@@ -8,6 +8,7 @@ from typing import Any
 
 from components import naming
 from components.dialects import DIALECTS
+from components.settings.identities import check_identity_fits, read_identity
 from components.settings.readers import (
     Problems,
     check_known,
@@ -40,7 +41,7 @@ from components.settings.schema import (
     STORAGE_CLASS_RANK,
     TRANSITION_DEFAULTS,
 )
-from components.settings.types import AppSettings, Area, CorsRule, LifecycleRule, Transition
+from components.settings.types import AppSettings, Area, CorsRule, IdentitySettings, LifecycleRule, Transition
 
 
 def read_area(p: Problems, path: str, name: str, data: Any) -> Area | None:
@@ -176,8 +177,10 @@ def read_cors_rule(p: Problems, path: str, data: dict, protect_data: bool) -> Co
     )
 
 
-def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str,
-              protect_data: bool) -> AppSettings | None:
+def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, protect_data: bool,
+             backend: str = "aws", stack_identity: tuple[str, IdentitySettings] = ("", IdentitySettings()),
+             ) -> AppSettings | None:
+    """`stack_identity`: where the stack's default identity is declared, and what it is."""
     if not naming.is_dns_label(name):
         p.add(path, name, "is not a valid app name",
               "Use lowercase letters, digits and inner '-', at most 63 characters (it becomes part of DNS names).")
@@ -216,8 +219,13 @@ def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str,
                          lambda item_path, item: read_cors_rule(p, item_path, item, protect_data))
     lifecycle = read_objects(p, key_path(path, "lifecycle"), read_list(p, path, data, "lifecycle", APP_DEFAULTS),
                               "lifecycle rule", lambda item_path, item: read_lifecycle_rule(p, item_path, item, areas))
+    identity_path, identity = stack_identity
+    if data.get("identity") is not None:
+        identity_path = key_path(path, "identity")
+        identity = read_identity(p, identity_path, data["identity"])
+    check_identity_fits(p, identity_path, identity, backend, dialect)
     return AppSettings(name=name, dialect=dialect, bucket_name=bucket_name, areas=tuple(areas),
-                       cors=tuple(cors), lifecycle=tuple(lifecycle))
+                       cors=tuple(cors), lifecycle=tuple(lifecycle), identity=identity)
 
 
 def read_tags(p: Problems, path: str, data: Mapping) -> dict[str, str]:

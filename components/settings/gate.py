@@ -24,6 +24,7 @@ from components.settings.backends import (
     read_replication,
     refuse_aws_only_features,
 )
+from components.settings.identities import read_identity
 from components.settings.readers import HIDDEN, Problems, check_known, key_path, read_bool, read_count, read_str
 from components.settings.schema import BACKENDS, ENCRYPTION_KINDS, KMS_KEY_ARN, NAMESPACE, REGION, STACK_DEFAULTS
 from components.settings.types import SettingsError, StackSettings
@@ -107,7 +108,10 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         p.add(apps_path, raw_apps, "must name at least one app",
               "Add e.g. `app-storage:apps: {myapp: {dialect: django}}` to the stack file.")
     raw_apps = raw_apps if isinstance(raw_apps, dict) else {}
-    apps = [a for a in (read_app(p, key_path(apps_path, name), name, app, bucket_prefix, protect_data)
+    identity_path = key_path(path, "identity")
+    stack_identity = (identity_path, read_identity(p, identity_path, data.get("identity")))
+    apps = [a for a in (read_app(p, key_path(apps_path, name), name, app, bucket_prefix, protect_data, backend,
+                                 stack_identity)
                         for name, app in raw_apps.items()) if a]
 
     replication = cdn = None

@@ -32,6 +32,10 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days.
 REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
                            "DEEP_ARCHIVE")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+IDENTITY_KINDS = ("user", "role")
+TRUSTED_SERVICES = ("ecs-tasks.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com")
+"""The platforms an app role may trust by service principal."""
+MAX_KEY_GENERATION = 1_000_000
 
 # --- the keys --------------------------------------------------------------------------------------
 # One table: every key with its type (as the README and Pulumi.yaml name it), its default, its allowed
@@ -81,6 +85,8 @@ STACK_KEYS = (
     Key("tags", "map", {}, "Tags on every taggable resource, besides app-storage:app and app-storage:stack."),
     Key("replication", "map", None, "Off by default (aws only): a cross-region replica of every bucket."),
     Key("cdn", "map", None, "Off by default (aws only): one CloudFront distribution per app with public areas."),
+    Key("identity", "map", {"kind": "user"}, "The identity every app gets unless it sets its own: kind user "
+        "(access keys, rotated by generation) or role (AWS only, no key)."),
     Key("apps", "map", None, "Required: app name -> app, shared by every stack from Pulumi.yaml."),
 )
 REPLICATION_KEYS = (
@@ -111,6 +117,28 @@ APP_KEYS = (
     Key("areas", "map", None, "Area name -> area; by default one private area over the whole bucket."),
     Key("cors", "list", [], "CORS rules."),
     Key("lifecycle", "list", [], "Lifecycle rules."),
+    Key("identity", "map", None, "This app's identity; by default the stack's identity."),
+)
+IDENTITY_KEYS = (
+    Key("kind", "string", "user", "user: an IAM/MinIO user with access keys; role: an IAM role, no key (aws only).",
+        IDENTITY_KINDS),
+    Key("rotation", "map", None, "kind user: which key generation is current."),
+    Key("trust", "map", None, "Required with kind role: exactly one of service, oidc, principals."),
+)
+ROTATION_KEYS = (
+    Key("generation", "integer", 1, "The current key's generation; raising it adds a key and keeps the previous."),
+    Key("retirePrevious", "boolean", False, "Delete the previous generation's key now."),
+)
+TRUST_KEYS = (
+    Key("service", "string", None, "A platform's service principal.", TRUSTED_SERVICES),
+    Key("oidc", "map", None, "An OIDC provider (EKS IRSA, GitHub Actions): providerArn, audience, subjects."),
+    Key("principals", "list", None, "Account or role ARNs that may assume the role."),
+    Key("externalId", "string", None, "With principals: the external id they must present."),
+)
+OIDC_KEYS = (
+    Key("providerArn", "string", None, "Required: arn:aws:iam::<account>:oidc-provider/<host>."),
+    Key("audience", "string", None, "Required: the token audience (aud), e.g. sts.amazonaws.com."),
+    Key("subjects", "list", None, "Required: subject (sub) patterns, e.g. system:serviceaccount:ns:sa."),
 )
 AREA_KEYS = (
     Key("access", "string", "private", "public or private.", ACCESS_LEVELS),
@@ -146,6 +174,10 @@ AREA_DEFAULTS = defaults(AREA_KEYS)
 CORS_DEFAULTS = defaults(CORS_KEYS)
 LIFECYCLE_DEFAULTS = defaults(LIFECYCLE_KEYS)
 TRANSITION_DEFAULTS = defaults(TRANSITION_KEYS)
+IDENTITY_DEFAULTS = defaults(IDENTITY_KEYS)
+ROTATION_DEFAULTS = defaults(ROTATION_KEYS)
+TRUST_DEFAULTS = defaults(TRUST_KEYS)
+OIDC_DEFAULTS = defaults(OIDC_KEYS)
 # An app that declares no areas gets one private area spanning the whole bucket.
 DEFAULT_AREAS = {"files": {"access": "private", "prefix": ""}}
 # Provider credentials come from the environment (MINIO_USER / MINIO_PASSWORD), never from the stack file.
@@ -162,6 +194,8 @@ KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 WAF_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$")
+OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[A-Za-z0-9._/-]+$")
+TRUSTED_PRINCIPAL = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:(?P<port>\d{1,5}))?$")

@@ -46,6 +46,36 @@ class CorsRule:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """Who may assume an app's role: exactly one of a service, an OIDC provider, or principals."""
+    service: str | None = None
+    oidc_provider_arn: str | None = None
+    oidc_audience: str | None = None
+    oidc_subjects: tuple[str, ...] = ()
+    principals: tuple[str, ...] = ()
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """How an app authenticates: `user` (access keys, rotated by generation) or `role` (AWS only, no key)."""
+    kind: str = "user"
+    generation: int = 1
+    """The current key's generation; raising it creates a new key and keeps the previous one live."""
+    retire_previous: bool = False
+    trust: Trust | None = None
+
+    @property
+    def live_generations(self) -> tuple[int, ...]:
+        """The key generations that exist, current first: at most the current and the previous one."""
+        if self.kind != "user":
+            return ()
+        if self.generation == 1 or self.retire_previous:
+            return (self.generation,)
+        return (self.generation, self.generation - 1)
+
+
+@dataclass(frozen=True)
 class AppSettings:
     name: str
     dialect: str
@@ -53,6 +83,7 @@ class AppSettings:
     areas: tuple[Area, ...]
     cors: tuple[CorsRule, ...]
     lifecycle: tuple[LifecycleRule, ...]
+    identity: IdentitySettings = IdentitySettings()
 
     @property
     def area_prefixes(self) -> dict[str, str]:

@@ -101,6 +101,67 @@ def minio_policy_no_wildcards(resource: Any, _config: Mapping) -> Iterator[str]:
             yield f"{described(resource)}: {statement.label} must name its buckets, not *"
 
 
+TRUST_RESTRICTING_KEYS = frozenset({"sts:externalid", "aws:sourceaccount", "aws:sourcearn", "aws:principalaccount",
+                                    "aws:principalorgid", "aws:principalarn", "aws:sourceowner"})
+"""Condition keys that narrow who may assume a role; an OIDC provider's own `<issuer>:sub` and `:aud` count too."""
+
+
+def _restricts_assumption(statement: Statement) -> bool:
+    keys = {key.lower() for operator in statement.conditions.values() if hasattr(operator, "keys")
+            for key in operator.keys()}
+    return bool(keys & TRUST_RESTRICTING_KEYS) or any(key.endswith((":sub", ":aud")) for key in keys)
+
+
+def role_trust_restricted(resource: Any, _config: Mapping) -> Iterator[str]:
+    if resource.resource_type != "aws:iam/role:Role":
+        return
+    for statement in statements(value(resource.props, "assumeRolePolicy")):
+        if not statement.allows:
+            continue
+        if statement.anonymous:
+            yield f"{described(resource)}: {statement.label} must not let every principal (*) assume the role"
+        elif not _restricts_assumption(statement):
+            yield (f"{described(resource)}: {statement.label} must restrict who assumes the role with a condition "
+                   "(aws:SourceAccount for a service, sts:ExternalId or aws:PrincipalAccount for accounts, the "
+                   "token's sub and aud for OIDC)")
+
+
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+MINIO_SERVICE_ACCOUNT = "minio:index/iamServiceAccount:IamServiceAccount"
+
+
+def _key_owner(stack: StackView, key: Any, owner_input: str, owner_types: tuple[str, ...]) -> str | None:
+    """The user a key belongs to, by name where known (the name it gives, or its user's), else by the user's URN."""
+    named = value(key.props, owner_input)
+    if isinstance(named, str):
+        return named
+    for dependency in (getattr(key, "property_dependencies", None) or {}).get(owner_input, []):
+        if dependency.resource_type in owner_types:
+            user_name = value(dependency.props, "name")
+            return user_name if isinstance(user_name, str) else dependency.urn
+    return None
+
+
+def at_most_two_keys(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    keys: dict[str, list[Any]] = {}
+    for key in stack.of_type(ACCESS_KEY):
+        if (owner := _key_owner(stack, key, "user", ("aws:iam/user:User",))) is not None:
+            keys.setdefault(owner, []).append(key)
+    minio_users = {}
+    for user in stack.of_type("minio:index/iamUser:IamUser"):
+        name = value(user.props, "name")
+        minio_users[name if isinstance(name, str) else user.urn] = user
+    for account in stack.of_type(MINIO_SERVICE_ACCOUNT):
+        owner = _key_owner(stack, account, "targetUser", ("minio:index/iamUser:IamUser",))
+        if owner is not None:
+            keys.setdefault(owner, [minio_users[owner]] if owner in minio_users else []).append(account)
+    for owner, owned in keys.items():
+        if len(owned) > 2:
+            who = owner.rsplit("::", 1)[-1]
+            yield Finding(owned[-1].urn, f"user {who} must hold at most two live keys (the current and the "
+                                         f"previous generation); it holds {len(owned)}", tuple(owned))
+
+
 def _reached(stack: StackView, resource: Any) -> list[Any]:
     """The buckets and keys an identity policy reaches: what its `policy` input is built from, and every bucket
     its statements name."""
@@ -150,6 +211,15 @@ RULES = (
          "keys", ("FSBP IAM.21 (least privilege)",),
          "Grant each app's identity only the ARNs of its own buckets and keys.",
          Severity.HIGH, MANDATORY, identity_own_app_only, stack=True),
+    Rule("iam-role-trust-restricted", "Checks whether each IAM role's trust policy names who may assume it and "
+         "restricts them with a condition", ("CKV_AWS_60", "CKV_AWS_61"),
+         "Trust one service with aws:SourceAccount, named accounts with sts:ExternalId or aws:PrincipalAccount, or an "
+         "OIDC provider conditioned on the token's aud and sub (app-storage: identity.trust).",
+         Severity.HIGH, MANDATORY, role_trust_restricted),
+    Rule("iam-user-at-most-two-keys", "Checks whether any user holds more than two live access keys",
+         ("FSBP IAM.3", "CKV_AWS_273"),
+         "Rotate by generation (app-storage: identity.rotation.generation): the previous key is deleted at the next "
+         "raise, or at once with retirePrevious.", Severity.MEDIUM, MANDATORY, at_most_two_keys, stack=True),
     Rule("minio-user-policy-no-wildcards", "Checks whether a MinIO user or group policy allows `*` actions or every "
          "bucket", ("CKV_AWS_1 (MinIO)",),
          "Name the actions and the bucket/prefix ARNs the app uses.",

@@ -56,11 +56,11 @@ def added(type_: str, name: str, properties: dict, stack: str = "prod") -> Mutat
     return mutate
 
 
-def policy_edit(name: str, edit: Callable[[dict], None]) -> Mutation:
+def policy_edit(name: str, edit: Callable[[dict], None], key: str = "policy") -> Mutation:
     def mutate(analyzed: list) -> None:
-        document = json.loads(props(analyzed, name)["policy"])
+        document = json.loads(props(analyzed, name)[key])
         edit(document)
-        props(analyzed, name)["policy"] = json.dumps(document)
+        props(analyzed, name)[key] = json.dumps(document)
     return mutate
 
 
@@ -169,6 +169,15 @@ CASES = (
     Case("iam-identity-own-app-only", "other-apps-bucket", statement_changed(
         "chat-identity-group-policy", "ReadWriteAreaObjects", Resource=["arn:aws:s3:::app-storage-prod-vista/*"]),
          "app vista"),
+    Case("iam-role-trust-restricted", "no-condition", policy_edit(
+        "chat-replication-role", lambda d: d["Statement"][0].pop("Condition"), "assumeRolePolicy"),
+         "must restrict who assumes the role"),
+    Case("iam-role-trust-restricted", "anyone", policy_edit(
+        "chat-replication-role", lambda d: d["Statement"][0].update(Principal={"AWS": "*"}), "assumeRolePolicy"),
+         "must not let every principal"),
+    Case("iam-user-at-most-two-keys", "three-keys", lambda a: [added(
+        "aws:iam/accessKey:AccessKey", f"chat-extra-key-{n}", {"user": "app-storage-prod-chat"})(a) for n in (2, 3)],
+         "must hold at most two live keys"),
     Case("kms-key-rotation", "off", setting("chat-storage-key", "enableKeyRotation", False), "must rotate"),
     Case("kms-deletion-window", "seven-days", setting("chat-storage-key", "deletionWindowInDays", 7),
          "at least 30 days"),
