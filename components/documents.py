@@ -184,14 +184,13 @@ def oidc_trust_policy(provider_arn: str, audience: str, subjects: Iterable[str])
 
 
 def principals_trust_policy(principals: Iterable[str], external_id: str | None = None) -> dict:
-    """Named accounts or roles may assume the role: the accounts are also a condition (aws:PrincipalAccount),
-    and with `external_id` callers must present it (sts:ExternalId)."""
+    """Named accounts or roles may assume the role; with `external_id` only when they present it (sts:ExternalId,
+    the guard against a confused deputy in another account)."""
     arns = sorted(f"arn:aws:iam::{p}:root" if p.isdigit() else p for p in principals)
-    condition: dict[str, Any] = {"StringEquals": {"aws:PrincipalAccount": sorted({arn.split(":")[4] for arn in arns})}}
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": arns}, "Action": list(ASSUME_ROLE_ACTIONS)}
     if external_id:
-        condition["StringEquals"]["sts:ExternalId"] = external_id
-    return policy([{"Effect": "Allow", "Principal": {"AWS": arns}, "Action": list(ASSUME_ROLE_ACTIONS),
-                    "Condition": condition}])
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return policy([statement])
 
 
 def replication_policy(source_bucket_arn: str, replica_bucket_arn: str, source_key_arn: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from components import naming
 from components.dialects import DIALECTS
-from components.settings.identities import check_identity_fits, read_identity
+from components.settings.identities import check_identity_fits, identity_warnings, read_identity
 from components.settings.readers import (
     Problems,
     check_known,
@@ -179,7 +179,7 @@ def read_cors_rule(p: Problems, path: str, data: dict, protect_data: bool) -> Co
 
 def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, protect_data: bool,
              backend: str = "aws", stack_identity: tuple[str, IdentitySettings] = ("", IdentitySettings()),
-             ) -> AppSettings | None:
+             warnings: list[str] | None = None) -> AppSettings | None:
     """`stack_identity`: where the stack's default identity is declared, and what it is."""
     if not naming.is_dns_label(name):
         p.add(path, name, "is not a valid app name",
@@ -224,6 +224,8 @@ def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, p
         identity_path = key_path(path, "identity")
         identity = read_identity(p, identity_path, data["identity"])
     check_identity_fits(p, identity_path, identity, backend, dialect)
+    if warnings is not None:
+        warnings.extend(w for w in identity_warnings(identity_path, identity) if w not in warnings)
     return AppSettings(name=name, dialect=dialect, bucket_name=bucket_name, areas=tuple(areas),
                        cors=tuple(cors), lifecycle=tuple(lifecycle), identity=identity)
 

@@ -111,7 +111,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     identity_path = key_path(path, "identity")
     stack_identity = (identity_path, read_identity(p, identity_path, data.get("identity")))
     apps = [a for a in (read_app(p, key_path(apps_path, name), name, app, bucket_prefix, protect_data, backend,
-                                 stack_identity)
+                                 stack_identity, warnings)
                         for name, app in raw_apps.items()) if a]
 
     replication = cdn = None

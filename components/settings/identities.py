@@ -31,6 +31,14 @@ KEYLESS_DIALECTS_REFUSED = ("s3",)
 """Dialects whose client, as the app builds it, needs a key in the `.env` (minio-py's Minio(endpoint, key, secret))."""
 
 
+def identity_warnings(path: str, identity: IdentitySettings) -> list[str]:
+    trust = identity.trust
+    if trust is not None and trust.principals and not trust.external_id:
+        return [f"{key_path(path, 'trust')}: principals may assume the role without an external id; give "
+                "`externalId` (the policy pack's iam-role-trust-restricted requires a restricting condition)."]
+    return []
+
+
 def read_identity(p: Problems, path: str, data: Any) -> IdentitySettings:
     """One `identity` map (the stack's default or an app's own), checked on its own terms."""
     if data is None:
