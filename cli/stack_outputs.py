@@ -90,7 +90,7 @@ def connection_of(outputs: dict, app: str) -> dict | None:
     connection = value.get("connection") if isinstance(value, dict) else None
     if not isinstance(connection, dict):
         return None
-    if isinstance(value, dict) and value.get("identity_kind") == "role":  # no key: the SDK's default chain finds the role
+    if isinstance(value, dict) and value.get("identity_kind") == "role":  # no key: the SDK's chain finds the role
         return {**connection, "access_key_id": None, "secret_access_key": None}
     secret_name = secret_output_name(app, "secret_access_key")
     if isinstance(outputs.get(secret_name), str):

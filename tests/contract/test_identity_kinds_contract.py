@@ -155,11 +155,11 @@ def test_a_role_apps_env_has_no_key_and_the_default_chain_reaches_the_bucket(ser
     threading.Thread(target=endpoint.serve_forever, daemon=True).start()
     # The chat service's own way (boto3, region from its .env, no keys): the SDK's default chain does the rest.
     app = (
-        "import boto3, dotenv; env = dotenv.dotenv_values(%r);"
+        f"import boto3, dotenv; env = dotenv.dotenv_values({str(env_file)!r});"
         "s3 = boto3.client('s3', region_name=env['OBJECT_STORAGE_REGION']);"
         "s3.put_object(Bucket=env['OBJECT_STORAGE_BUCKET'], Key='uploads/from-ecs.txt', Body=b'ok');"
         "print(s3.get_object(Bucket=env['OBJECT_STORAGE_BUCKET'], Key='uploads/from-ecs.txt')['Body'].read())"
-    ) % str(env_file)
+    )
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{endpoint.server_address[1]}/creds",
                        AWS_ENDPOINT_URL=server.url, AWS_CONFIG_FILE=os.devnull,

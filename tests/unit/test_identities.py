@@ -110,7 +110,8 @@ def test_a_role_app_gets_a_role_with_its_policy_and_no_user_or_key(mixed_plan):
     assert role.inputs["name"] == "app-storage-prod-chat-app"
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust == [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                      "Action": ["sts:AssumeRole"], "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+                      "Action": ["sts:AssumeRole"],
+                      "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
     [policy] = _of(mixed_plan, "chat", "aws:iam/rolePolicy:RolePolicy")
     sids = [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]]
     assert sids == ["ListAreaPrefixes", "LocateBucket", "ReadWriteAreaObjects", "UseBucketKey"]
