@@ -121,7 +121,9 @@ def read_target(env_path: Path, dialect: str | None, stack: str | None, from_fil
         connection = dialects.read_env(dialect, values)
     except dialects.DialectError as error:
         raise VerifyError(f"{env_path}: {error}") from None
-    missing = [key for key in ("bucket", "access_key_id", "secret_access_key", "region") if not connection.get(key)]
+    missing = [key for key in ("bucket", "region") if not connection.get(key)]
+    if bool(connection.get("access_key_id")) != bool(connection.get("secret_access_key")):
+        missing.append("secret_access_key" if connection.get("access_key_id") else "access_key_id")
     if missing:
         raise VerifyError(f"{env_path}: the {dialect} .env lacks {', '.join(missing)}; write it with `make env`")
     target = Target(connection)
@@ -162,9 +164,11 @@ def _config(path_style: bool, signed: bool = True) -> Config:
 
 
 def s3_client(connection: dict, credentials: dict | None = None, signed: bool = True):
-    """A client as the app builds one from its `.env` (SigV4), or `credentials` (admin), or none (unsigned)."""
+    """A client as the app builds one from its `.env` (SigV4; a role app's `.env` has no key, and the SDK's default
+    chain finds the role), or with `credentials` (admin), or none (unsigned)."""
     keys = credentials if credentials is not None else {
-        "aws_access_key_id": connection["access_key_id"], "aws_secret_access_key": connection["secret_access_key"]}
+        "aws_access_key_id": connection["access_key_id"], "aws_secret_access_key": connection["secret_access_key"]
+    } if connection.get("access_key_id") else {}
     return boto3.client("s3", endpoint_url=connection.get("endpoint") or None, region_name=connection["region"],
                         config=_config(bool(connection.get("path_style")), signed), **(keys if signed else {}))
 
