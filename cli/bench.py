@@ -21,7 +21,7 @@ from collections.abc import Callable
 import pulumi
 
 from cli import policy
-from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, stack_config_values, to_config_text
+from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
 
 RATIO_BUDGET = 1.2
 PROD_PLAN_BUDGET_SECONDS = 5.0
@@ -156,15 +156,13 @@ def rules_per_second(resources: list, repeat: int) -> float:
     return len(viewed) / min(_seconds(check_all) for _ in range(repeat))
 
 
-def policy_throughput(stack: str, config: dict, values: dict, secret_keys: list,
-                      repeat: int) -> tuple[int, float, float]:
+def policy_throughput(stack: str, config: dict, repeat: int) -> tuple[int, float, float]:
     """Resources, rules in-process per second, and resources per second through the Analyzer protocol (Analyze
     for each, then AnalyzeStack; wall time, the pack's process included, already started)."""
     plan = evaluate(stack, config, run_main)
-    resources = policy.analyzed_resources(plan, "app-storage", values, secret_keys)
+    resources = policy.analyzed_resources(plan)
     in_process = rules_per_second(resources, repeat)
-    with policy.open_pack("app-storage", stack, values, secret_keys,
-                          config_file=policy.default_config_file("prod")) as session:
+    with policy.open_pack(plan, config_file=policy.default_config_file("prod")) as session:
         session.analyze(resources)  # warm
         walls = []
         for _ in range(max(1, repeat // 3)):
@@ -198,11 +196,9 @@ def main(repeat: int = DEFAULT_REPEAT) -> int:
               f"{'ok' if ok else 'OVER'} (ratio <= {RATIO_BUDGET})")
     print("\nPolicy pack: rules in-process (CPU) and through the Analyzer protocol (wall, as the engine drives it).")
     print(f"{'stack':<12}{'resources':>10}{'rules res/s':>14}{'protocol res/s':>16}  budget")
-    prod_values, prod_secret_keys = stack_config_values("prod")
     for name, stack, config in (("prod stack", "prod", prod_config),
                                 (f"{PROTOCOL_STACK_APPS} apps", "bench", synthetic_config(PROTOCOL_STACK_APPS))):
-        count, in_process, through_protocol = policy_throughput(stack, config, prod_values, prod_secret_keys,
-                                                                max(3, repeat // 3))
+        count, in_process, through_protocol = policy_throughput(stack, config, max(3, repeat // 3))
         ok = in_process >= RULES_PER_SECOND_BUDGET
         within &= ok
         print(f"{name:<12}{count:>10}{in_process:>14,.0f}{through_protocol:>16,.0f}  "

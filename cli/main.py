@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cli import bench, env_file, policy, verify
+from cli import bench, env_file, policy
 from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
@@ -140,28 +140,28 @@ def plan_command(args: argparse.Namespace) -> int:
     except StackFileError as error:
         print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
-    report = None if args.no_policy else _policy_summary(plan, args.stack_file)
+    if args.no_policy:
+        print(json.dumps(plan.as_dict(), indent=2) if args.json else render_text(plan))
+        return 0
+    report, summary = _policy_summary(plan)
     if args.json:
-        shown = {key: value for key, value in (report or {}).items() if key != "text"}
-        print(json.dumps({**plan.as_dict(), **({"policy": shown} if report else {})}, indent=2))
+        print(json.dumps({**plan.as_dict(), "policy": report}, indent=2))
     else:
-        print(render_text(plan))
-        if report:
-            print("\n" + report["text"])
+        print(render_text(plan) + "\n\n" + summary)
     return 0
 
 
-def _policy_summary(plan: Plan, stack_file: Path | None) -> dict:
-    """The policy report a plan shows: `make policy`'s check of the same evaluation (it never fails the plan)."""
+def _policy_summary(plan: Plan) -> tuple[dict, str]:
+    """The policy report a plan shows, as JSON and as text: `make policy`'s check of the same evaluation (it never
+    fails the plan)."""
     try:
-        report = policy.check_stack(plan, PROJECT_ROOT, stack_file)
-    except (policy.PolicyError, StackFileError) as error:
-        return {"error": one_line(str(error)), "text": f"policy: not checked ({one_line(str(error))})"}
-    lines = [report.summary()] + [f"  [{v.level}] {v.policy}: {v.message}" for v in report.violations
-                                  if v.level == "mandatory"]
+        report = policy.check_stack(plan)
+    except policy.PolicyError as error:
+        return {"error": one_line(str(error))}, f"policy: not checked ({one_line(str(error))})"
+    lines = [report.summary()] + [f"  [{v.level}] {v.policy}: {v.message}" for v in report.mandatory]
     if report.mandatory:
         lines.append(f"  `make policy STACK={plan.stack}` fails on these; it shows every violation with its fix")
-    return {**report.as_dict(), "text": "\n".join(lines)}
+    return report.as_dict(), "\n".join(lines)
 
 
 @contextlib.contextmanager
@@ -204,15 +204,10 @@ def env_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checked(stack: str, root: Path, stack_file: Path | None, config_file: Path | None,
-             pack_dir: Path) -> policy.PolicyReport:
-    plan = evaluate_stack(stack, root=root, stack_file=stack_file)
-    return policy.check_stack(plan, root, stack_file, config_file, pack_dir)
-
-
 def policy_command(args: argparse.Namespace) -> int:
     try:
-        report = _checked(args.stack, args.dir, args.stack_file, args.config, args.pack)
+        plan = evaluate_stack(args.stack, root=args.dir, stack_file=args.stack_file)
+        report = policy.check_stack(plan, args.config, args.pack)
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return EXIT_CONFIG
@@ -224,6 +219,8 @@ def policy_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
+    from cli import verify  # boto3 and its clients load for this verb only
+
     skip = tuple(name.strip() for name in (args.skip or "").split(",") if name.strip())
     unknown = [name for name in skip if name not in verify.SKIPPABLE]
     try:
@@ -290,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     live.add_argument("--admin", action="store_true",
                       help="also compare the live bucket with the stack's declaration, with the admin credentials "
                            "of the environment (boto3's default chain)")
-    live.add_argument("--skip", help=f"checks to skip, comma-separated (only {', '.join(verify.SKIPPABLE)})")
+    live.add_argument("--skip", help="checks to skip, comma-separated (only listing-limited-to-areas can be)")
     live.add_argument("--json", action="store_true", help="print the health report as JSON")
     live.set_defaults(run=verify_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")

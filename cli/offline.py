@@ -408,6 +408,10 @@ class Plan:
     outputs: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings (`pulumi.log.warn`), in order."""
+    project: str = "app-storage"
+    config: dict = field(default_factory=dict, repr=False)
+    """The config the program ran with, as the CLI hands it over (text values; secrets masked)."""
+    secret_keys: list = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"stack": self.stack, "warnings": self.warnings, "resources": [r.as_dict() for r in self.resources],
@@ -473,7 +477,7 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
         asyncio.set_event_loop(None)
     # Registration order depends on the event loop; the URN order does not.
     return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs,
-                warnings=log.warnings)
+                warnings=log.warnings, project=project, config=dict(config), secret_keys=list(secret_keys or []))
 
 
 def project_name(root: Path = PROJECT_ROOT) -> str:

@@ -33,8 +33,9 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
-from cli.offline import PROJECT_ROOT, Plan, RecordedResource, project_name, stack_config_values, to_config_text
+from cli.offline import PROJECT_ROOT, Plan
 from cli.stack_file import StackFileError, read_yaml_map
+from policies.rules.exceptions import WAIVED_NOTES  # storage-guard's notes of waived violations: no fix, counted apart
 
 PACK_DIR = PROJECT_ROOT / "policies"
 EXIT_VIOLATIONS = 1
@@ -88,7 +89,7 @@ class PolicyReport:
 
     @property
     def waived(self) -> list[Violation]:
-        return [v for v in self.violations if v.policy in ("waived-violations", "waived-stack-violations")]
+        return [v for v in self.violations if v.policy in WAIVED_NOTES]
 
     def summary(self) -> str:
         config = f", config {self.config_file}" if self.config_file else ""
@@ -179,6 +180,11 @@ def reconcile_pack_config(info: analyzer_pb2.AnalyzerInfo, given: dict[str, dict
 # --- resources as the engine sends them ---------------------------------------------------------------------------
 
 
+def _secret(value: Any) -> dict:
+    """The engine's secret envelope."""
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
 def _engine_value(value: Any) -> Any:
     """A registered input as MarshalProperties(KeepUnknowns, KeepSecrets, SkipInternalKeys) hands it to an
     analyzer: secrets keep their envelope, unknowns stay unknown, resource references and output values are
@@ -189,9 +195,9 @@ def _engine_value(value: Any) -> Any:
             return value.get("id") or value.get("urn")
         if signature == rpc._special_output_value_sig:
             inner = _engine_value(value["value"]) if "value" in value else rpc.UNKNOWN
-            return {rpc._special_sig_key: rpc._special_secret_sig, "value": inner} if value.get("secret") else inner
+            return _secret(inner) if value.get("secret") else inner
         if signature == rpc._special_secret_sig:
-            return {rpc._special_sig_key: signature, "value": _engine_value(value.get("value"))}
+            return _secret(_engine_value(value.get("value")))
         return {k: _engine_value(v) for k, v in value.items() if not k.startswith("__")}
     if isinstance(value, list):
         return [_engine_value(v) for v in value]
@@ -256,18 +262,15 @@ def _default_provider_name(version: str) -> str:
     return name
 
 
-def _secret(value: str) -> dict:
-    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
-
-
-def analyzed_resources(plan: Plan, project: str, config_values: dict, secret_keys: list) -> list[AnalyzedResource]:
+def analyzed_resources(plan: Plan) -> list[AnalyzedResource]:
     """Every resource the engine would analyze for this plan: the root stack, the default provider of each package
     the program uses without an explicit provider (its inputs are the package's stack config, GetPackageConfig),
     and each registered resource."""
+    project = plan.project
     stack_urn = f"urn:pulumi:{plan.stack}::{project}::pulumi:pulumi:Stack::{project}-{plan.stack}"
-    resources = [AnalyzedResource(stack_urn, "pulumi:pulumi:Stack", f"{project}-{plan.stack}", False, {})]
+    stack = AnalyzedResource(stack_urn, "pulumi:pulumi:Stack", f"{project}-{plan.stack}", False, {})
     providers: dict[tuple[str, str], AnalyzedResource] = {}
-    recorded: list[tuple[RecordedResource, AnalyzedResource]] = []
+    registered: list[AnalyzedResource] = []
     for resource in plan.resources:
         registration = resource.registration
         analyzed = AnalyzedResource(
@@ -282,17 +285,16 @@ def analyzed_resources(plan: Plan, project: str, config_values: dict, secret_key
             additional_secret_outputs=registration.get("additional_secret_outputs", []),
             delete_before_replace=registration.get("delete_before_replace"),
             custom_timeouts=registration.get("custom_timeouts", {}))
-        recorded.append((resource, analyzed))
+        registered.append(analyzed)
         package = resource.type.split(":", 1)[0]
         if resource.custom and not analyzed.provider and package != "pulumi":
             key = (package, registration.get("version", ""))
             if key not in providers:
                 inputs: dict[str, Any] = {}
-                for full_key, raw in sorted(config_values.items()):
+                for full_key, text in sorted(plan.config.items()):
                     namespace, _, name = full_key.partition(":")
                     if namespace == package:
-                        text = to_config_text(raw)
-                        inputs[name] = _secret(text) if full_key in secret_keys else text
+                        inputs[name] = _secret(text) if full_key in plan.secret_keys else text
                 if key[1]:
                     inputs["version"] = key[1]
                 name = _default_provider_name(key[1])
@@ -300,7 +302,7 @@ def analyzed_resources(plan: Plan, project: str, config_values: dict, secret_key
                     f"urn:pulumi:{plan.stack}::{project}::pulumi:providers:{package}::{name}",
                     f"pulumi:providers:{package}", name, True, inputs)
             analyzed.provider = providers[key].urn
-    return [*resources, *providers.values(), *(analyzed for _, analyzed in recorded)]
+    return [stack, *providers.values(), *registered]
 
 
 def policy_resources(analyzed: list[AnalyzedResource]) -> list:
@@ -496,9 +498,9 @@ class PackSession:
 
 
 @contextmanager
-def open_pack(project: str, stack: str, config_values: dict, secret_keys: list, pack_dir: Path = PACK_DIR,
-              config_file: Path | None = None) -> Iterator[PackSession]:
-    """Start the pack the CLI's way and take it through the engine's steps up to the first Analyze."""
+def open_pack(plan: Plan, pack_dir: Path = PACK_DIR, config_file: Path | None = None) -> Iterator[PackSession]:
+    """Start the pack the CLI's way for `plan`'s project, stack and config, and take it through the engine's steps
+    up to the first Analyze."""
     given: dict[str, dict] = {}
     if config_file is not None:
         try:
@@ -506,9 +508,9 @@ def open_pack(project: str, stack: str, config_values: dict, secret_keys: list, 
         except OSError as error:
             raise PolicyError(f"cannot read the policy pack config {config_file}: {error.strerror}") from None
     version = pack_version(pack_dir)
-    program_config = {key: to_config_text(value) for key, value in config_values.items()}
+    project, stack = plan.project, plan.stack
     with _engine_server() as (engine_address, engine_log), \
-            launched_pack(pack_dir, engine_address, project, stack, program_config) as stub:
+            launched_pack(pack_dir, engine_address, project, stack, plan.config) as stub:
         try:
             stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(
                 engine_address=engine_address, root_directory=str(pack_dir), program_directory=str(pack_dir)),
@@ -517,8 +519,8 @@ def open_pack(project: str, stack: str, config_values: dict, secret_keys: list, 
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # the Python SDK has no Handshake: the engine goes on
                 raise PolicyError(f"the policy pack failed in Handshake: {error.details()}") from None
         _call(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=stack, project=project, dry_run=True, config=program_config,
-            config_secret_keys=secret_keys), "ConfigureStack")
+            stack=stack, project=project, dry_run=True, config=plan.config,
+            config_secret_keys=plan.secret_keys), "ConfigureStack")
         info = _call(stub.GetAnalyzerInfo, empty_pb2.Empty(), "GetAnalyzerInfo")
         _call(stub.GetPluginInfo, empty_pb2.Empty(), "GetPluginInfo")
         config = reconcile_pack_config(info, given) if info.supportsConfig else {}
@@ -527,12 +529,11 @@ def open_pack(project: str, stack: str, config_values: dict, secret_keys: list, 
         yield PackSession(stub, info, version, config_file, engine_log)
 
 
-def run_pack(plan: Plan, project: str, config_values: dict, secret_keys: list, pack_dir: Path = PACK_DIR,
-             config_file: Path | None = None) -> PolicyReport:
-    """Drive the pack over the Analyzer protocol for `plan`, as `pulumi preview --policy-pack` would."""
-    resources = analyzed_resources(plan, project, config_values, secret_keys)
-    with open_pack(project, plan.stack, config_values, secret_keys, pack_dir, config_file) as session:
-        return session.report(resources)
+def check_stack(plan: Plan, config_file: Path | None = None, pack_dir: Path = PACK_DIR) -> PolicyReport:
+    """Drive the pack over the Analyzer protocol for `plan`, as `pulumi preview --policy-pack` would; the pack
+    config is `config_file`, or the pack's own for the stack."""
+    with open_pack(plan, pack_dir, config_file or default_config_file(plan.stack, pack_dir)) as session:
+        return session.report(analyzed_resources(plan))
 
 
 def _shown_path(path: Path | None) -> str | None:
@@ -561,13 +562,6 @@ def default_config_file(stack: str, pack_dir: Path = PACK_DIR) -> Path | None:
     return path if path.is_file() else None
 
 
-def check_stack(plan: Plan, root: Path = PROJECT_ROOT, stack_file: Path | None = None,
-                config_file: Path | None = None, pack_dir: Path = PACK_DIR) -> PolicyReport:
-    config_values, secret_keys = stack_config_values(plan.stack, root, path=stack_file)
-    return run_pack(plan, project_name(root), config_values, secret_keys, pack_dir,
-                    config_file or default_config_file(plan.stack, pack_dir))
-
-
 def render_report(report: PolicyReport) -> str:
     lines = [report.summary()]
     by_resource: dict[str, list[Violation]] = defaultdict(list)
@@ -577,7 +571,7 @@ def render_report(report: PolicyReport) -> str:
         lines.append(f"  {urn}")
         for violation in found:
             lines.append(f"    [{violation.level}] {violation.policy} ({violation.severity}): {violation.message}")
-            if violation.remediation and violation.policy not in ("waived-violations", "waived-stack-violations"):
+            if violation.remediation and violation.policy not in WAIVED_NOTES:
                 lines.append(f"      fix: {violation.remediation}")
     lines += [f"  pack log: {message}" for message in report.log]
     return "\n".join(lines)

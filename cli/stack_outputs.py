@@ -17,7 +17,8 @@ from cli.offline import MASK, Plan
 from components.connection import StorageConnection
 from components.naming import secret_output_name
 
-PLAN_KEYS = {f.name for f in fields(Plan)}
+PLAN_KEYS = set(Plan(stack="", resources=[]).as_dict())
+"""The keys of a plan written as JSON (`make -s plan FORMAT=json`)."""
 # The connection fields without a default; outputs of an older app-storage may lack some (`backend`).
 REQUIRED_CONNECTION_FIELDS = tuple(f.name for f in fields(StorageConnection) if f.default is MISSING)
 # The JSON shape of each connection field that the dialects read.

@@ -320,7 +320,7 @@ class Verifier:
             if read != body:
                 check.status, check.detail = "fail", "the object read back differs from the one written"
             else:
-                check.detail = f"{self.target.areas[area] or '(whole bucket)'}"
+                check.detail = self.target.areas[area] or "(whole bucket)"
 
     def _expect_denied(self, check: Check, call: Callable[[], Any], allowed: str) -> bool:
         try:
@@ -442,7 +442,7 @@ class Verifier:
                 elif declared != live:
                     check.status, check.detail = "fail", f"declared {declared}, live {live}"
                 else:
-                    check.detail = f"{live}"
+                    check.detail = str(live)
 
 
 # --- drift -------------------------------------------------------------------------------------------------------

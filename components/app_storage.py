@@ -42,6 +42,8 @@ class AppStorage(pulumi.ComponentResource):
     """While a rotation keeps it live, the previous key's secret."""
     access_keys: pulumi.Output[list]
     """Each live key's generation and id (no secrets)."""
+    identity_generations: tuple[int, ...]
+    """The live keys' generations, current first (none for a role)."""
     connection: StorageConnection
     dialect: str
     cors_origins: list[str]
@@ -197,7 +199,7 @@ def _trust_policy(trust: Trust) -> pulumi.Input[str]:
     if trust.principals:
         return json.dumps(documents.principals_trust_policy(trust.principals, trust.external_id))
     service = trust.service or ""
-    return pulumi.Output.from_input(aws.get_caller_identity_output().account_id).apply(
+    return aws.get_caller_identity_output().account_id.apply(
         lambda account_id: json.dumps(documents.service_trust_policy(service, account_id)))
 
 

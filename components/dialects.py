@@ -63,14 +63,6 @@ class _Flag:
         return self.true if connection.get(self.key) else self.false
 
 
-def _field(key: str) -> _Field:
-    return _Field(key)
-
-
-def _flag(key: str, true: str = "true", false: str = "false") -> _Flag:
-    return _Flag(key, true, false)
-
-
 def _provider(connection: Connection) -> str:
     """`minio` on MinIO, `s3` on AWS: the provider switch the Django and Chat seeds read."""
     return "minio" if connection.get("backend") == "minio" else "s3"
@@ -95,13 +87,13 @@ def _bucket_location(prefix: str) -> str:
     return prefix.rstrip("/")
 
 
-ACCESS_KEY = _field("access_key_id")
-SECRET_KEY = _field("secret_access_key")
-BUCKET = _field("bucket")
-REGION = _field("region")
-WEB_IDENTITY_ROLE = _field("web_identity_role_arn")
+ACCESS_KEY = _Field("access_key_id")
+SECRET_KEY = _Field("secret_access_key")
+BUCKET = _Field("bucket")
+REGION = _Field("region")
+WEB_IDENTITY_ROLE = _Field("web_identity_role_arn")
 """AWS_ROLE_ARN: where a platform hands the app an OIDC token (AWS_WEB_IDENTITY_TOKEN_FILE), the SDK assumes it."""
-ENDPOINT_URL = _field("endpoint")
+ENDPOINT_URL = _Field("endpoint")
 """With scheme; None on AWS, where every SDK finds the regional endpoint itself."""
 
 DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
@@ -113,8 +105,8 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("AWS_STORAGE_BUCKET_NAME", BUCKET),
         Variable("AWS_S3_REGION_NAME", REGION),
         Variable("AWS_S3_ENDPOINT_URL", ENDPOINT_URL),
-        Variable("AWS_S3_USE_SSL", _flag("use_tls", "True", "False")),
-        Variable("AWS_S3_CUSTOM_DOMAIN", _field("cdn_domain")),
+        Variable("AWS_S3_USE_SSL", _Flag("use_tls", "True", "False")),
+        Variable("AWS_S3_CUSTOM_DOMAIN", _Field("cdn_domain")),
         Variable("AWS_S3_ADDRESSING_STYLE", lambda c: "path" if c.get("path_style") else None),
         Variable("AWS_QUERYSTRING_EXPIRE", _shortest_presign_seconds),
         # botocore may presign with SigV2 (against a custom endpoint it does), which S3 buckets made since
@@ -129,7 +121,7 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("S3_ACCESS_KEY", ACCESS_KEY),
         Variable("S3_SECRET_KEY", SECRET_KEY, secret=True),
         Variable("S3_BUCKET", BUCKET),
-        Variable("S3_USE_SSL", _flag("use_tls")),
+        Variable("S3_USE_SSL", _Flag("use_tls")),
         Variable("S3_REGION", REGION),
     ),
     # Chat system: boto3 StorageService; it passes the region only when there is no endpoint.
@@ -150,9 +142,9 @@ DIALECTS: dict[str, tuple[Variable | PerArea, ...]] = {
         Variable("AWS_SECRET_ACCESS_KEY", SECRET_KEY, secret=True),
         Variable("AWS_DEFAULT_REGION", REGION),
         Variable("AWS_BUCKET", BUCKET),
-        Variable("AWS_URL", _field("public_base_url")),
+        Variable("AWS_URL", _Field("public_base_url")),
         Variable("AWS_ENDPOINT", ENDPOINT_URL),
-        Variable("AWS_USE_PATH_STYLE_ENDPOINT", _flag("path_style")),
+        Variable("AWS_USE_PATH_STYLE_ENDPOINT", _Flag("path_style")),
         Variable("AWS_ROLE_ARN", WEB_IDENTITY_ROLE),
     ),
     # Any AWS SDK or CLI from the environment alone; also the Dynamic storage manager's admin fields.

@@ -59,15 +59,14 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 # --- the policy pack ---------------------------------------------------------------------------------------------
 
 
-def analyzed_stack(plan: Plan, stack: str) -> list:
+def analyzed_stack(plan: Plan) -> list:
     """What the engine would analyze for `plan` (stack, default providers, resources), as fresh copies a test may
     mutate."""
     import copy
 
     from cli.policy import analyzed_resources
 
-    values, secret_keys = stack_config_values(stack)
-    return copy.deepcopy(analyzed_resources(plan, "app-storage", values, secret_keys))
+    return copy.deepcopy(analyzed_resources(plan))
 
 
 def pack_config(stack: str) -> dict[str, dict]:

@@ -193,22 +193,17 @@ def restricting_condition(statement: Statement) -> bool:
                for operator in statement.conditions.values() if is_map(operator) for key in operator)
 
 
-def wildcard_actions(statement: Statement, services: Iterable[str] = ()) -> list[str]:
-    """`*`, and `<service>:*` (or `<service>:` plus only wildcards) for any service, or the listed ones only."""
-    wanted = {service.lower() for service in services}
+def wildcard_actions(statement: Statement) -> list[str]:
+    """`*`, and `<service>:*` (or `<service>:` plus only wildcards) for any service."""
     found = []
     for action in statement.actions:
         if action == "*":
             found.append(action)
             continue
         service, _, verb = action.partition(":")
-        if verb and set(verb) == {"*"} and (not wanted or service.lower() in wanted):
+        if verb and set(verb) == {"*"}:
             found.append(action)
     return found
-
-
-def action_services(statement: Statement) -> set[str]:
-    return {action.partition(":")[0].lower() for action in statement.actions if ":" in action}
 
 
 def bucket_name_of_arn(arn: str) -> str | None:

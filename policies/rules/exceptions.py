@@ -23,6 +23,9 @@ from pulumi_policy import Severity
 from .common import ADVISORY, MANDATORY, Finding, Rule, is_map, value
 
 TAG_PREFIX = "policy-exception:"
+HAS_REASON = "policy-exception-has-reason"
+WAIVED_NOTES = ("waived-violations", "waived-stack-violations")
+"""The rules that report waived violations (resource and stack); they and HAS_REASON cannot be waived."""
 STACK_KEY = "<stack>"
 
 EXCEPTIONS_SCHEMA = {
@@ -130,23 +133,23 @@ def _reasonless_tags(known_rules: frozenset[str]):
 
 def exception_rules(known_rules: Iterable[str]) -> tuple[Rule, Rule, Rule]:
     """The rule about exceptions themselves, and the two that report waived violations (kept last in the pack)."""
-    known = frozenset(known_rules) | {"policy-exception-has-reason"}
+    known = frozenset(known_rules) | {HAS_REASON}
     has_reason = Rule(
-        name="policy-exception-has-reason",
+        name=HAS_REASON,
         description="Checks whether every exception recorded on a resource names a rule of this pack and gives a "
                     "reason",
         controls=(),
         remediation="Set the tag `policy-exception:<rule>` to the reason the rule does not apply, or remove it.",
         severity=Severity.MEDIUM, level=MANDATORY, check=_reasonless_tags(known))
     notes = Rule(
-        name="waived-violations",
+        name=WAIVED_NOTES[0],
         description="Checks whether a resource has violations that a recorded exception waives (reported, never "
                     "blocking)",
         controls=(),
         remediation="Review each waived violation and its reason; remove the exception once it no longer applies.",
         severity=Severity.LOW, level=ADVISORY, check=_waived_notes)
     stack_notes = Rule(
-        name="waived-stack-violations",
+        name=WAIVED_NOTES[1],
         description="Checks whether the stack has violations that a recorded exception waives (reported, never "
                     "blocking)",
         controls=(),

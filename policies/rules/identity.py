@@ -130,7 +130,7 @@ ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 MINIO_SERVICE_ACCOUNT = "minio:index/iamServiceAccount:IamServiceAccount"
 
 
-def _key_owner(stack: StackView, key: Any, owner_input: str, owner_types: tuple[str, ...]) -> str | None:
+def _key_owner(key: Any, owner_input: str, owner_types: tuple[str, ...]) -> str | None:
     """The user a key belongs to, by name where known (the name it gives, or its user's), else by the user's URN."""
     named = value(key.props, owner_input)
     if isinstance(named, str):
@@ -145,14 +145,14 @@ def _key_owner(stack: StackView, key: Any, owner_input: str, owner_types: tuple[
 def at_most_two_keys(stack: StackView, _config: Mapping) -> Iterator[Finding]:
     keys: dict[str, list[Any]] = {}
     for key in stack.of_type(ACCESS_KEY):
-        if (owner := _key_owner(stack, key, "user", ("aws:iam/user:User",))) is not None:
+        if (owner := _key_owner(key, "user", ("aws:iam/user:User",))) is not None:
             keys.setdefault(owner, []).append(key)
     minio_users = {}
     for user in stack.of_type("minio:index/iamUser:IamUser"):
         name = value(user.props, "name")
         minio_users[name if isinstance(name, str) else user.urn] = user
     for account in stack.of_type(MINIO_SERVICE_ACCOUNT):
-        owner = _key_owner(stack, account, "targetUser", ("minio:index/iamUser:IamUser",))
+        owner = _key_owner(account, "targetUser", ("minio:index/iamUser:IamUser",))
         if owner is not None:
             keys.setdefault(owner, [minio_users[owner]] if owner in minio_users else []).append(account)
     for owner, owned in keys.items():

@@ -13,10 +13,10 @@ from pulumi_policy import (
 )
 
 from .common import Finding, Rule
-from .exceptions import EXCEPTIONS_SCHEMA, STACK_KEY, judge
+from .exceptions import EXCEPTIONS_SCHEMA, HAS_REASON, STACK_KEY, WAIVED_NOTES, judge
 from .stack import StackView
 
-UNWAIVABLE = frozenset({"policy-exception-has-reason", "waived-violations", "waived-stack-violations"})
+UNWAIVABLE = frozenset({HAS_REASON, *WAIVED_NOTES})
 
 
 def config_properties(rule: Rule) -> dict[str, Mapping[str, Any]]:

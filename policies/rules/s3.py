@@ -233,7 +233,7 @@ def _is_public_area_read(statement: Statement) -> bool:
     """Anonymous GetObject on key prefixes: a declared public area, not the whole bucket."""
     prefixes = [object_prefix_of_arn(arn) for arn in statement.resources]
     return (bool(statement.actions) and {a.lower() for a in statement.actions} <= PUBLIC_READ_ACTIONS
-            and not statement.not_actions and all(p and p not in ("*",) for p in prefixes))
+            and not statement.not_actions and all(p and p != "*" for p in prefixes))
 
 
 def no_public_allow(stack: StackView, _config: Mapping) -> Iterator[Finding]:

@@ -52,8 +52,7 @@ def plan():
 def server(plan):
     with MotoServer() as moto:
         s3, iam = moto.client("s3"), moto.client("iam")
-        for bucket in ("app-storage-prod-chat", "app-storage-prod-vista"):
-            s3.create_bucket(Bucket=bucket)
+        s3.create_bucket(Bucket="app-storage-prod-chat")
         role_inputs = _inputs(plan, "chat-identity-role")
         role = iam.create_role(RoleName=role_inputs["name"], Path="/app-storage/",
                                AssumeRolePolicyDocument=role_inputs["assumeRolePolicy"])["Role"]
@@ -65,7 +64,7 @@ def server(plan):
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
         deployer_key = iam.create_access_key(UserName="deployer")["AccessKey"]
         vista_policy = json.loads(_inputs(plan, "vista-identity-group-policy")["policy"])
-        moto.vista_keys = [moto.create_app("app-storage-prod-vista-unused", "vista", vista_policy, through_group=True)]
+        moto.vista_keys = [moto.create_app("app-storage-prod-vista", "vista", vista_policy, through_group=True)]
         second = iam.create_access_key(UserName="vista")["AccessKey"]  # generation 2, beside generation 1
         moto.vista_keys.append((second["AccessKeyId"], second["SecretAccessKey"]))
         moto.role_arn, moto.deployer = role["Arn"], deployer_key

@@ -9,31 +9,25 @@ import pulumi_aws as aws
 import pytest
 from pulumi.runtime import rpc
 
-from cli.offline import stack_config_values
 from cli.policy import PolicyError, _default_provider_name, analyzed_resources, parse_pack_config
 from tests.helpers import plan_program, run_cli
-
-
-def _analyzed(plan, stack):
-    values, secret_keys = stack_config_values(stack)
-    return analyzed_resources(plan, "app-storage", values, secret_keys)
 
 
 def test_every_resource_runs_on_its_packages_default_provider_with_the_stack_config(prod_plan, dev_plan):
     """The engine registers one default provider per package and version, named default_<major>_<minor>_<patch>,
     whose inputs are the stack config of that package's namespace plus `version`."""
-    prod = {r.urn: r for r in _analyzed(prod_plan, "prod")}
+    prod = {r.urn: r for r in analyzed_resources(prod_plan)}
     aws_provider = prod["urn:pulumi:prod::app-storage::pulumi:providers:aws::default_7_51_1"]
     assert aws_provider.properties == {"region": "us-east-1", "version": "7.51.1"}
     assert all(r.provider == aws_provider.urn for r in prod.values() if r.type.startswith("aws:"))
     assert not [r for r in prod.values() if not r.custom and r.provider]
-    dev = {r.urn: r for r in _analyzed(dev_plan, "dev")}
+    dev = {r.urn: r for r in analyzed_resources(dev_plan)}
     minio_provider = dev["urn:pulumi:dev::app-storage::pulumi:providers:minio::default_0_17_1"]
     assert minio_provider.properties["minioServer"] == "localhost:9000"
 
 
 def test_the_stack_is_analyzed_and_parents_every_top_level_resource(prod_plan):
-    analyzed = _analyzed(prod_plan, "prod")
+    analyzed = analyzed_resources(prod_plan)
     stack = analyzed[0]
     assert stack.type == "pulumi:pulumi:Stack" and stack.name == "app-storage-prod"
     assert all(r.parent for r in analyzed[1:] if not r.type.startswith("pulumi:providers:"))
@@ -43,7 +37,7 @@ def test_secret_inputs_reach_the_pack_in_the_engines_secret_envelope():
     def program():
         aws.s3.BucketObject("note", bucket="b", key="k", content=pulumi.Output.secret("hush"))
     plan = plan_program(program)
-    note = next(r for r in analyzed_resources(plan, "app-storage", {}, []) if r.name == "note")
+    note = next(r for r in analyzed_resources(plan) if r.name == "note")
     assert note.properties["content"] == {rpc._special_sig_key: rpc._special_secret_sig, "value": "hush"}
     assert note.properties["bucket"] == "b"
 
