@@ -25,9 +25,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# make plan STACK=<s> [FORMAT=json] [SHOW_SECRETS=1] [NO_POLICY=1] [BASE=<plan JSON of what is deployed>]
+# With BASE: the steps `pulumi up` would take from the deployed plan, in the engine's order; exit 1 on a hazard.
 plan: $(STAMP)
 	@$(PY) -m cli plan --stack $(STACK) $(if $(filter json,$(FORMAT)),--json) $(if $(SHOW_SECRETS),--show-secrets) \
-		$(if $(NO_POLICY),--no-policy)
+		$(if $(NO_POLICY),--no-policy) $(if $(BASE),--base $(BASE))
 
 # make policy STACK=<s> [DIR=<program dir>] [STACK_FILE=<file>] [CONFIG=<pack config>] [FORMAT=json]
 # The storage-guard pack (policies/) checked offline, driven over the engine's Analyzer protocol. The command exits
@@ -42,12 +44,13 @@ env: $(STAMP)
 		--out $(OUT) $(if $(FROM),--from $(FROM)) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
 
 # make verify ENV=<app .env> [DIALECT=<d>] [STACK=<s>|FROM=<outputs.json>] [APP=<a>] [ADMIN=1] [SKIP=<checks>] [JSON=1]
+#             [REPLICATION_TIMEOUT=<seconds, default 900>]
 # Live checks of the provisioned storage; the command exits 1 when a check fails and 2 on bad input or an
 # unreachable endpoint (make reports either as its own 2).
 verify: $(STAMP)
 	@$(PY) -m cli verify --env $(ENV) $(if $(DIALECT),--dialect $(DIALECT)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)) \
 		$(if $(FROM),--from $(FROM)) $(if $(APP),--app $(APP)) $(if $(ADMIN),--admin) $(if $(SKIP),--skip $(SKIP)) \
-		$(if $(JSON),--json)
+		$(if $(JSON),--json) $(if $(REPLICATION_TIMEOUT),--replication-timeout $(REPLICATION_TIMEOUT))
 
 bench: $(STAMP)
 	@$(PY) -m cli bench

@@ -1,9 +1,9 @@
 """The command-line entry behind the make targets: `python -m cli <verb>`.
 
-Verbs: `plan` (evaluate a stack offline), `env` (write an app's `.env` from the stack outputs) and `bench`
-(the performance budgets).
-Exit codes: 0 fine, 2 the stack's config, outputs or file have problems (messages on stderr, no traceback;
-`env` leaves the file untouched).
+Verbs: `plan` (evaluate a stack offline; with `--base`, the change from a deployed plan), `env` (write an app's
+`.env` from the stack outputs), `policy`, `verify` and `bench` (the performance budgets).
+Exit codes: 0 fine, 1 `plan --base` found a hazard, 2 the stack's config, outputs or file have problems (messages on
+stderr, no traceback; `env` leaves the file untouched).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cli import bench, env_file, policy
+from cli import bench, change, env_file, policy
 from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
@@ -24,6 +24,8 @@ from components.messages import one_line
 from components.settings.types import SettingsError
 
 EXIT_CONFIG = 2
+EXIT_HAZARDS = 1
+"""`plan --base`: the change from the deployed plan has hazards."""
 
 
 def _policy_sids(inputs: dict) -> str:
@@ -133,13 +135,18 @@ def render_text(plan: Plan) -> str:
 
 def plan_command(args: argparse.Namespace) -> int:
     try:
+        base = change.read_base(args.base) if args.base else None
         plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
     except SettingsError as error:
         print(str(error), file=sys.stderr)  # a header line, then one escaped line per problem
         return EXIT_CONFIG
-    except StackFileError as error:
+    except (StackFileError, change.ChangeError) as error:
         print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
+    if base is not None:
+        result = change.compare(base, plan.as_dict(), plan.stack)
+        print(json.dumps(result.as_dict(), indent=2) if args.json else change.render_change(result, str(args.base)))
+        return EXIT_HAZARDS if result.hazards else 0
     if args.no_policy:
         print(json.dumps(plan.as_dict(), indent=2) if args.json else render_text(plan))
         return 0
@@ -195,9 +202,9 @@ def env_command(args: argparse.Namespace) -> int:
     secrets = dialects.secret_names(dialect, connection)
     verb = "would write" if args.dry_run else "wrote"
     print(f"{verb} {out} (mode 0600): app {args.app} on stack {args.stack}, {dialect} dialect")
-    for change in changes:
-        shown = MASK if change.name in secrets else values.get(change.name, "")
-        print(f"  {change.kind:<9}  {change.name}" + (f"={shown}" if change.name in values else ""))
+    for line in changes:
+        shown = MASK if line.name in secrets else values.get(line.name, "")
+        print(f"  {line.kind:<9}  {line.name}" + (f"={shown}" if line.name in values else ""))
     note = dialects.presign_note(dialect, connection)
     if note:
         print(f"note: {note}")
@@ -218,6 +225,17 @@ def policy_command(args: argparse.Namespace) -> int:
     return policy.EXIT_VIOLATIONS if report.mandatory else 0
 
 
+def _seconds(text: str) -> float:
+    """A non-negative number of seconds (a command-line value)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    return seconds
+
+
 def verify_command(args: argparse.Namespace) -> int:
     from cli import verify  # boto3 and its clients load for this verb only
 
@@ -226,6 +244,8 @@ def verify_command(args: argparse.Namespace) -> int:
     try:
         if unknown:
             raise verify.VerifyError(f"SKIP={','.join(unknown)}: only {', '.join(verify.SKIPPABLE)} can be skipped")
+        if args.replication_poll == 0:
+            raise verify.VerifyError("--replication-poll 0: give the seconds between two reads, more than 0")
         target, _ = verify.read_target(args.env, args.dialect, args.stack, args.from_file, args.app)
         declared = None
         if args.admin:
@@ -233,7 +253,11 @@ def verify_command(args: argparse.Namespace) -> int:
                 raise verify.VerifyError("ADMIN=1 compares the live bucket with what the stack declares: give STACK=")
             declared = verify.declared_settings(args.stack, target.bucket)
         with _cleanup_on_termination():
-            report = verify.verify(target, skip, {} if args.admin else None, declared)
+            report = verify.verify(
+                target, skip, {} if args.admin else None, declared,
+                replication_timeout=verify.REPLICATION_TIMEOUT_SECONDS if args.replication_timeout is None
+                else args.replication_timeout,
+                replication_poll=args.replication_poll or verify.REPLICATION_POLL_SECONDS)
     except (verify.VerifyError, SettingsError, StackFileError) as error:
         print(f"make verify: {one_line(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
@@ -254,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--json", action="store_true", help="print only JSON on stdout")
     plan.add_argument("--show-secrets", action="store_true", help="print secret values instead of masking them")
     plan.add_argument("--no-policy", action="store_true", help="skip the policy pack's summary")
+    plan.add_argument("--base", type=Path,
+                      help="the plan JSON of what is deployed: print the steps `pulumi up` would take from it, in the "
+                           "engine's order, and exit 1 on a hazard")
     plan.set_defaults(run=plan_command)
     env = verbs.add_parser("env", help="write an app's .env from the stack outputs, merged into the file")
     env.add_argument("--stack", required=True, help="the stack whose outputs to read")
@@ -289,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
                            "of the environment (boto3's default chain)")
     live.add_argument("--skip", help="checks to skip, comma-separated (only listing-limited-to-areas can be)")
     live.add_argument("--json", action="store_true", help="print the health report as JSON")
+    live.add_argument("--replication-timeout", type=_seconds, default=None, metavar="SECONDS",
+                      help="how long the `replication` check waits for S3 to replicate its scratch object "
+                           "(default: 900, the 15 minutes S3 RTC promises)")
+    live.add_argument("--replication-poll", type=_seconds, default=None, metavar="SECONDS",
+                      help="between two reads of the scratch object's replication status (default: 5)")
     live.set_defaults(run=verify_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,

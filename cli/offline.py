@@ -299,6 +299,8 @@ class RecordedResource:
     custom: bool
     inputs: dict
     options: dict
+    id: str = ""
+    """The physical id the mock provider gave it (a custom resource's; a component has none)."""
     registration: dict = field(default_factory=dict, repr=False)
     """What the engine received beyond the masked inputs, for the policy runner: `properties` (the inputs with
     secrets in the engine's secret envelope), `property_dependencies`, `version` and the remaining options."""
@@ -383,7 +385,9 @@ class RecordingMonitor(MockMonitor):
                     "dependsOn": sorted(request.dependencies),
                     "provider": request.provider or None,
                     **({"aliases": aliases} if (aliases := self._alias_urns(request)) else {}),
+                    **_replacement_options(request),
                 },
+                id=response.id,
                 registration={
                     "properties": inputs,
                     "property_dependencies": {key: sorted(deps.urns)
@@ -399,6 +403,21 @@ class RecordingMonitor(MockMonitor):
                 },
             ))
         return response
+
+
+def _replacement_options(request) -> dict:
+    """The options that decide how the engine replaces a resource, recorded only where the program sets them, so
+    the change model (`cli.change`) can read them from a saved plan."""
+    options: dict[str, Any] = {}
+    if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    if request.ignoreChanges:
+        options["ignoreChanges"] = sorted(request.ignoreChanges)
+    if request.HasField("replacement_trigger"):
+        options["replacementTrigger"] = mask_secrets(json_format.MessageToDict(request.replacement_trigger))
+    return options
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cli.offline import Plan, evaluate, stack_config_values, to_config_text
 from components.settings.gate import parse_settings
-from components.settings.types import StackSettings
+from components.settings.types import IdentitySettings, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +39,28 @@ def settings_for(values: dict, stack: str = "test") -> StackSettings:
 
 def plan_program(program: Callable[[], None], values: dict | None = None, stack: str = "test") -> Plan:
     return evaluate(stack, as_config(values or {"aws:region": "us-east-1"}), program)
+
+
+def generation_named_plan(generation: int, retire_previous: bool = False, user: str = "vista") -> dict:
+    """The earlier design of key rotation, as a plan JSON: one AppIdentity's user with a key resource per live
+    generation (`<app>-identity-access-key` for 1, `-access-key-g<N>` after), created and deleted as plain
+    resources. Deployed stacks still hold it; the change model shows what it did wrong."""
+    import pulumi
+    import pulumi_aws as aws
+
+    generations = IdentitySettings(generation=generation, retire_previous=retire_previous).live_generations
+
+    def program() -> None:
+        component = pulumi.ComponentResource("app-storage:index:AppIdentity", "vista-identity")
+        child = pulumi.ResourceOptions(parent=component)
+        iam_user = aws.iam.User("vista-identity-user", name=user, opts=child)
+        keys = [aws.iam.AccessKey("vista-identity-access-key" if g == 1 else f"vista-identity-access-key-g{g}",
+                                  user=iam_user.name, opts=child) for g in generations]
+        pulumi.export("vista", {"access_keys": pulumi.Output.all(*(k.id for k in keys)).apply(lambda ids: [
+            {"generation": g, "access_key_id": i, "current": n == 0}
+            for n, (g, i) in enumerate(zip(generations, ids, strict=True))])})
+
+    return plan_program(program).as_dict()
 
 
 def by_kind(plan: Plan) -> dict:

@@ -3,10 +3,14 @@
 Defaults (behaviour):
 - `kind: user` (the default): an IAM user whose permissions live on a group it joins (FSBP IAM.2: no policies
   attached to users), with no console password, and access keys by generation: the current one and, until it is
-  retired, the previous one, so running instances keep working while new ones take the new key. Generation 1 keeps
-  the resource name an unrotated app always had (`<name>-access-key`); generation N is `<name>-access-key-g<N>`.
-  Raising the generation creates the new key; the next raise (or `retire_previous`) deletes the oldest. IAM allows
-  two keys per user, and no more ever exist.
+  retired, the previous one, so running instances keep working while new ones take the new key.
+- Keys live in two fixed slots, generation N in slot (N-1) % 2: `<name>-access-key` (generation 1's resource
+  name, so an unrotated app's key never moves) and `<name>-access-key-second`. Each slot is replaced, deleting
+  before it creates, when its generation changes (the `replacement_trigger` option), so raising the generation
+  from N to N+1 deletes key N-1 and then creates key N+1 in the slot they share: IAM's quota of two keys per user
+  holds at every step of `pulumi up`. (Keys named by generation did not: the engine creates the new key while the
+  program runs and deletes the retired one only after it ends, so a third key was refused.) Each slot aliases the
+  generation-named resource of the earlier design, so upgrading keeps the deployed keys.
 - `kind: role`: an IAM role with the same policy, assumable only as its trust policy says; no user, no key.
 - The policy names only the app's bucket, its area prefixes and its bucket's KMS key: no `*` action or
   resource. Action lists are the named constants in `components.documents`.
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime import settings
+from pulumi.runtime.proto import resource_pb2
 
 from components import documents
 
@@ -48,9 +54,46 @@ class AppIdentityArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+KEY_SLOTS = 2
+"""IAM's quota of access keys per user ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas)."""
+REPLACEMENT_TRIGGER_ENGINE = ">=3.226.0"
+"""The Pulumi CLI versions that replace a resource when its `replacement_trigger` changes: the engine honours the
+option since 3.208.0 (pulumi/pulumi#20936) and no longer fires it on dependency changes since 3.226.0 (#22119);
+an older engine drops it silently. `Pulumi.yaml`'s `requiredPulumiVersion` says the same."""
+
+
+def key_slot(generation: int) -> int:
+    """The slot generation `generation` lives in: consecutive generations never share one."""
+    return (generation - 1) % KEY_SLOTS
+
+
 def access_key_resource_name(name: str, generation: int) -> str:
-    """Generation 1 keeps the name of the one key an unrotated app has always had: its URN never moves."""
+    """The resource name of the slot that holds `generation`'s key. Slot 0 keeps the name of the one key an
+    unrotated app has always had, so its URN never moves."""
+    return f"{name}-access-key" if key_slot(generation) == 0 else f"{name}-access-key-second"
+
+
+def generation_named_key(name: str, generation: int) -> str:
+    """The resource name the earlier design gave generation `generation`'s key: a slot's alias."""
     return f"{name}-access-key" if generation == 1 else f"{name}-access-key-g{generation}"
+
+
+def access_key_options(name: str, generation: int, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """A slot holding `generation`: replaced, deleting first, when the generation it holds changes."""
+    earlier = generation_named_key(name, generation)
+    aliases = [pulumi.Alias(name=earlier)] if earlier != access_key_resource_name(name, generation) else None
+    return pulumi.ResourceOptions(parent=parent, replacement_trigger=generation, delete_before_replace=True,
+                                  aliases=aliases)
+
+
+def require_replacement_trigger(generations: tuple[int, ...]) -> None:
+    """A key in a slot an earlier generation held is made by replacing that key: an engine without
+    `replacement_trigger` would keep the old key under the new generation's number."""
+    if max(generations, default=1) > KEY_SLOTS and not settings.monitor_supports_feature(
+            resource_pb2.RESOURCE_MONITOR_FEATURE_REPLACEMENT_TRIGGER):
+        raise pulumi.RunError(
+            f"key rotation to generation {max(generations)} needs a Pulumi CLI {REPLACEMENT_TRIGGER_ENGINE} "
+            "(the `replacement_trigger` option): this one would keep the retired key. Upgrade the Pulumi CLI.")
 
 
 class AppIdentity(pulumi.ComponentResource):
@@ -85,8 +128,9 @@ class AppIdentity(pulumi.ComponentResource):
             aws.iam.GroupPolicy(f"{name}-group-policy", group=group.name, policy=policy, opts=child)
             user = aws.iam.User(f"{name}-user", name=args.user_name, path=IAM_PATH, tags=tags, opts=child)
             aws.iam.UserGroupMembership(f"{name}-membership", user=user.name, groups=[group.name], opts=child)
+            require_replacement_trigger(args.key_generations)
             keys = [(generation, aws.iam.AccessKey(access_key_resource_name(name, generation), user=user.name,
-                                                   opts=child))
+                                                   opts=access_key_options(name, generation, self)))
                     for generation in args.key_generations]
             self.identity_name = args.user_name
 

@@ -1,7 +1,7 @@
 """Both identity kinds on moto's server with IAM enforcement on, set up from the stack's own plan.
 
 - A role identity, assumed through STS as its trust allows, can do what the app may and nothing else.
-- During a rotation both keys work; after the previous generation is retired its key is refused.
+- Key rotation is driven by the change model in `test_rotation_contract.py`.
 - A role app's `.env` carries no key, and boto3's default chain, given the assumed role's credentials the way
   ECS gives them (the container credentials endpoint), reaches the bucket.
 """
@@ -63,10 +63,6 @@ def server(plan):
             # Resource *: moto authorizes STS calls against the resource `*`, not the role's ARN.
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
         deployer_key = iam.create_access_key(UserName="deployer")["AccessKey"]
-        vista_policy = json.loads(_inputs(plan, "vista-identity-group-policy")["policy"])
-        moto.vista_keys = [moto.create_app("app-storage-prod-vista", "vista", vista_policy, through_group=True)]
-        second = iam.create_access_key(UserName="vista")["AccessKey"]  # generation 2, beside generation 1
-        moto.vista_keys.append((second["AccessKeyId"], second["SecretAccessKey"]))
         moto.role_arn, moto.deployer = role["Arn"], deployer_key
         moto.enforce_iam()
         yield moto
@@ -89,7 +85,7 @@ def _s3_as(server, credentials: dict):
 
 def test_the_plan_has_a_role_for_chat_and_two_keys_for_vista(plan):
     assert [r.name for r in plan.resources if r.type == "aws:iam/accessKey:AccessKey" and "vista" in r.name] == [
-        "vista-identity-access-key", "vista-identity-access-key-g2"]
+        "vista-identity-access-key", "vista-identity-access-key-second"]
     assert json.loads(_inputs(plan, "chat-identity-role")["assumeRolePolicy"])["Statement"][0]["Principal"] == {
         "AWS": [DEPLOYER]}
 
@@ -102,25 +98,6 @@ def test_the_assumed_role_does_what_the_app_may_and_nothing_else(server):
         with pytest.raises(ClientError) as refused:
             s3.put_object(Bucket=bucket, Key=key, Body=b"no")
         assert refused.value.response["Error"]["Code"] == "AccessDenied"
-
-
-def test_during_a_rotation_both_keys_work_and_after_retirement_only_the_new_one(server):
-    previous, current = server.vista_keys
-    for key_id, secret in (previous, current):
-        s3 = _s3_as(server, {"AccessKeyId": key_id, "SecretAccessKey": secret})
-        s3.put_object(Bucket="app-storage-prod-vista", Key=f"projects/{key_id}.txt", Body=b"ok")
-    # Retiring generation 1 (`retirePrevious: true`, or the next raise) removes its AccessKey: as `pulumi up` does.
-    retired = _plan({"kind": "user"}, {"rotation": {"generation": 2, "retirePrevious": True}})
-    assert [r.name for r in retired.resources if r.type == "aws:iam/accessKey:AccessKey" and "vista" in r.name] == [
-        "vista-identity-access-key-g2"]
-    with server.iam_relaxed():
-        server.client("iam").delete_access_key(UserName="vista", AccessKeyId=previous[0])
-    with pytest.raises(ClientError) as refused:
-        _s3_as(server, {"AccessKeyId": previous[0], "SecretAccessKey": previous[1]}).list_objects_v2(
-            Bucket="app-storage-prod-vista", Prefix="projects/")
-    assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId"
-    _s3_as(server, {"AccessKeyId": current[0], "SecretAccessKey": current[1]}).put_object(
-        Bucket="app-storage-prod-vista", Key="projects/after.txt", Body=b"ok")
 
 
 class _ContainerCredentials(http.server.BaseHTTPRequestHandler):

@@ -120,7 +120,7 @@ def test_a_role_app_gets_a_role_with_its_policy_and_no_user_or_key(mixed_plan):
 
 def test_a_rotated_user_holds_two_keys_and_the_env_gets_the_current_one(mixed_plan, tmp_path):
     keys = _of(mixed_plan, "vista", "aws:iam/accessKey:AccessKey")
-    assert sorted(k.name for k in keys) == ["vista-identity-access-key", "vista-identity-access-key-g2"]
+    assert sorted(k.name for k in keys) == ["vista-identity-access-key", "vista-identity-access-key-second"]
     outputs = mixed_plan.outputs
     live = outputs["vista"]["access_keys"]
     assert [(k["generation"], k["current"]) for k in live] == [(2, True), (1, False)]
