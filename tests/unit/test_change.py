@@ -14,10 +14,11 @@ import json
 import pulumi
 import pulumi_aws as aws
 import pytest
+from pulumi.runtime import settings
 
 from cli import change
 from cli.offline import Plan, evaluate, run_main
-from components.aws.app_identity import AppIdentity, AppIdentityArgs
+from components.aws.app_identity import REPLACEMENT_TRIGGER_ENGINE, AppIdentity, AppIdentityArgs
 from components.settings.types import IdentitySettings
 from tests.helpers import ROOT, as_config, generation_named_plan, plan_program, run_cli, stack_values
 
@@ -273,3 +274,25 @@ def test_fails_on_a_base_that_is_not_a_plan(tmp_path, text, expected):
         base.write_text(text)
     result = run_cli("plan", "--stack", "dev", "--base", str(base))
     assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+
+
+# --- the engine the rotation needs ----------------------------------------------------------------------------
+
+
+def test_the_project_requires_the_engine_that_honours_replacement_triggers():
+    """`requiredPulumiVersion` (pulumi/pulumi `sdk/go/common/workspace/project.go`, CLI 3.219.0+) names the range
+    the rotation needs: `replacement_trigger` since 3.208.0 (#20936), not fired by dependency changes since 3.226.0
+    (#22119)."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["requiredPulumiVersion"] == REPLACEMENT_TRIGGER_ENGINE == ">=3.226.0"
+
+
+def test_fails_rotating_past_generation_2_on_an_engine_without_replacement_triggers(monkeypatch):
+    """An engine that does not announce `replacementTrigger` (SupportsFeature) would keep the retired key in its
+    slot under the new generation's number: the program stops with the fix instead."""
+    monkeypatch.setattr(settings, "monitor_supports_feature", lambda feature: False)
+    assert identity_plan(2)["resources"]  # generation 2 fills an empty slot: no trigger needed
+    with pytest.raises(Exception, match=r"key rotation to generation 3 needs a Pulumi CLI >=3\.226\.0"):
+        identity_plan(3)
