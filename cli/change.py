@@ -132,8 +132,8 @@ def resources_of(document: dict) -> list[Resource]:
             for r in document.get("resources", [])]
 
 
-def read_base(path: Path) -> dict:
-    """A plan JSON (`make -s plan FORMAT=json`), as saved from the deployed commit."""
+def read_base(path: Path, stack: str) -> dict:
+    """A plan JSON of `stack` (`make -s plan FORMAT=json`), as saved from the deployed commit."""
     try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
@@ -146,6 +146,9 @@ def read_base(path: Path) -> dict:
             isinstance(r, dict) and {"urn", "type", "name"} <= set(r) for r in resources):
         raise ChangeError(f"BASE={path}: not a plan JSON (no `resources` list of urn/type/name records); give the "
                           "output of `make -s plan STACK=<stack> FORMAT=json` at the deployed commit")
+    if document.get("stack") not in (None, stack):
+        raise ChangeError(f"BASE={path} is a plan of stack {document['stack']!r}, not {stack!r}: every URN names its "
+                          f"stack, so nothing would match; give the deployed plan of {stack}")
     return document
 
 

@@ -135,7 +135,7 @@ def render_text(plan: Plan) -> str:
 
 def plan_command(args: argparse.Namespace) -> int:
     try:
-        base = change.read_base(args.base) if args.base else None
+        base = change.read_base(args.base, args.stack) if args.base else None
         plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
     except SettingsError as error:
         print(str(error), file=sys.stderr)  # a header line, then one escaped line per problem

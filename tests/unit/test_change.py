@@ -267,6 +267,7 @@ def test_make_plan_base_exits_1_and_names_each_hazard(tmp_path):
     (None, "no such file"),
     ("{not json", "not a plan JSON"),
     ('{"resources": [{"urn": 1}]}', "no `resources` list"),
+    ('{"stack": "prod", "resources": []}', "is a plan of stack 'prod', not 'dev'"),
 ])
 def test_fails_on_a_base_that_is_not_a_plan(tmp_path, text, expected):
     base = tmp_path / "deployed.json"
