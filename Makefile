@@ -18,7 +18,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto tests
 
 # ruff (ruff.toml) and mypy (mypy.ini): style, imports and types of the library, the command and the tests.
 lint: $(STAMP)

@@ -49,7 +49,22 @@ def _refuse_binary(constructor: SafeConstructor, node: ScalarNode) -> None:
                          "value as plain text")
 
 
+DECIMAL_INTEGER = re.compile(r"[-+]?[0-9_]+")
+
+
+def _integer_or_text(constructor: SafeConstructor, node: ScalarNode) -> int | str:
+    """yaml.v3 reads an integer beyond 64 bits as a float, and one beyond a float's range (strconv.ParseFloat's
+    ErrRange: some 309 decimal digits) as text (resolve.go). Python would build the int, and refuse past 4300
+    digits with advice about sys.set_int_max_str_digits; kept as text, the setting's own check names the key."""
+    text = constructor.construct_scalar(node)
+    digits = text.replace("_", "").lstrip("+-")
+    if DECIMAL_INTEGER.fullmatch(text) and (not digits or math.isinf(float(digits))):  # `+_` has no digits: text too
+        return text
+    return SafeConstructor.construct_yaml_int(constructor, node)
+
+
 _CliConstructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_CliConstructor.add_constructor("tag:yaml.org,2002:int", _integer_or_text)
 _CliConstructor.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 

@@ -2,8 +2,9 @@
 
 The `.env` (any dialect, detected from its variables) gives the endpoint and the credentials; the stack
 outputs (`STACK=`/`FROM=`, as `make env` reads them) add what a dialect does not carry: the areas, the public
-base URL, the CORS origins and the other apps' buckets. Each check is one small live request with boto3 (or
-plain HTTP for what a browser or an anonymous reader does), with a bounded timeout and retries with backoff.
+base URL, the CORS origins, the other apps' buckets and where the bucket replicates. Each check is one small live
+request with boto3 (or plain HTTP for what a browser or an anonymous reader does), with a bounded timeout and
+retries with backoff; only `replication` waits longer, polling up to its bound for S3 to replicate an object.
 Every scratch object is deleted again, on failure and on Ctrl-C too. Secrets are never printed.
 
 Exit codes: 0 every check passed (checks that do not apply, or that were skipped on request, are listed as
@@ -45,7 +46,14 @@ OUTSIDE_PREFIX = "app-storage-verify-outside-areas/"
 AUTH_ERRORS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                          "InvalidClientTokenId", "AuthorizationHeaderMalformed"})
 DENIED = frozenset({"AccessDenied", "AllAccessDisabled", "Forbidden", "403"})
-SKIPPABLE = ("listing-limited-to-areas",)
+SKIPPABLE = ("listing-limited-to-areas", "replication")
+REPLICATION_TIMEOUT_SECONDS = 15 * 60
+"""How long a scratch object may stay PENDING before `replication` fails (`--replication-timeout`,
+REPLICATION_TIMEOUT=): what S3 Replication Time Control promises; replication without RTC promises no time."""
+REPLICATION_POLL_SECONDS = 5.0
+"""Between two HeadObject requests for the scratch object's replication status (`--replication-poll`)."""
+REPLICATION_REPORT_SECONDS = 60
+"""While the status stays PENDING, a progress line this often."""
 
 
 class VerifyError(Exception):
@@ -71,6 +79,10 @@ class Target:
     other_buckets: list[str] = field(default_factory=list)
     cors_origins: list[str] = field(default_factory=list)
     app: str | None = None
+    replication: dict | None = None
+    """Where the bucket replicates (the app's `replication` output), or None."""
+    no_replication: str = "no stack outputs say whether the bucket replicates (give STACK= or FROM=)"
+    """Why `replication` is None: the `replication` check's skip reason."""
 
     @property
     def bucket(self) -> str:
@@ -152,6 +164,19 @@ def _complete_from_outputs(target: Target, outputs: dict, app: str | None) -> No
     target.app = mine
     target.cors_origins = list(outputs[mine].get("cors_origins") or [])
     target.other_buckets = sorted(c["bucket"] for name, c in apps.items() if name != mine and c.get("bucket"))
+    if "replication" not in outputs[mine]:
+        target.no_replication = (f"the outputs of app {mine} do not say whether its bucket replicates (written by "
+                                 "an older app-storage: `pulumi up` with this version adds it)")
+        return
+    replication = outputs[mine]["replication"]
+    if replication is None:
+        target.no_replication = "the app's bucket does not replicate (no `replication` in the stack config)"
+        return
+    if not (isinstance(replication, dict) and all(isinstance(replication.get(key), str) and replication[key]
+                                                  for key in ("replica_bucket_name", "replica_region"))):
+        raise VerifyError(f"output {mine!r}: `replication` is not of the shape app-storage writes (replica_bucket_name,"
+                          " replica_region); read the outputs again (`pulumi stack output --json --show-secrets`)")
+    target.replication = dict(replication)
 
 
 # --- requests -------------------------------------------------------------------------------------------------
@@ -215,8 +240,14 @@ NETWORK_ERRORS = (botocore.exceptions.EndpointConnectionError, botocore.exceptio
 
 class Verifier:
     def __init__(self, target: Target, progress: Callable[[str], None], skip: tuple[str, ...] = (),
-                 admin: dict | None = None, declared: dict | None = None):
+                 admin: dict | None = None, declared: dict | None = None,
+                 replication_timeout: float = REPLICATION_TIMEOUT_SECONDS,
+                 replication_poll: float = REPLICATION_POLL_SECONDS,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.target = target
+        self.replication_timeout = replication_timeout
+        self.replication_poll = replication_poll
+        self.sleep, self.clock = sleep, clock
         self.progress = progress
         self.skip = skip
         self.admin = admin
@@ -238,10 +269,14 @@ class Verifier:
         try:
             yield found
         except NETWORK_ERRORS as error:
+            found.status, found.detail = "fail", "the endpoint cannot be reached"
             raise _unreachable(error, self.endpoint) from None
         except botocore.exceptions.ClientError as error:
             message = error.response.get("Error", {}).get("Message", "")
             found.status, found.detail = "fail", f"{_code(error) or 'error'}: {message}".strip(": ")
+        except BaseException as error:  # unreachable endpoint, Ctrl-C, a bug: the check did not pass
+            found.status, found.detail = "fail", f"stopped: {type(error).__name__}"
+            raise
         finally:
             found.milliseconds = round((time.perf_counter() - started) * 1000)
             self.checks.append(found)
@@ -283,6 +318,7 @@ class Verifier:
                 self._cors()
                 if self.admin is not None:
                     self._drift()
+                self._replication()
         finally:
             self.cleanup()
         return self.checks
@@ -444,6 +480,93 @@ class Verifier:
                 else:
                     check.detail = str(live)
 
+    def _replication(self) -> None:
+        """Where the bucket replicates: a scratch object's replication status (HeadObject's `ReplicationStatus`)
+        must reach COMPLETED within the bound. S3 gives a source object PENDING, then COMPLETED or FAILED, and no
+        status at all where no replication rule covers it; FAILED is final, and S3 keeps an object PENDING while
+        the destination is unavailable (S3 User Guide, "Getting replication status information")."""
+        with self.check("replication") as check:
+            replication = self.target.replication
+            if check.status == "skip":
+                return  # on request: e.g. a deployment whose role IAM has not yet made usable
+            if replication is None:
+                check.status, check.detail = "skip", self.target.no_replication
+                return
+            replica = f"{replication['replica_bucket_name']} ({replication['replica_region']})"
+            key = self.key(next(iter(self.target.areas)), "replication")
+            self.put_scratch(key, f"app-storage verify {self.run_id}: replication".encode())
+            try:
+                status, waited = self._await_replication(key)
+            finally:
+                removed = self._remove_replicated(key, replication)
+            verdict = self._replication_verdict(status, waited, replica, replication)
+            if status in ("COMPLETED", "COMPLETE"):
+                check.detail = f"{verdict}; {removed}"
+            else:
+                check.status, check.detail = "fail", f"{verdict}; {removed}"
+
+    def _await_replication(self, key: str) -> tuple[str | None, float]:
+        """The scratch object's replication status once it is not PENDING, or PENDING when the bound ran out;
+        and the seconds waited. A progress line when the status changes, and every minute it does not."""
+        started, last, report_at = self.clock(), "?", float(REPLICATION_REPORT_SECONDS)
+        while True:
+            status = self.client.head_object(Bucket=self.target.bucket, Key=key).get("ReplicationStatus")
+            waited = self.clock() - started
+            if status != last or waited >= report_at:
+                self.progress(f"verify: replication: {status or 'no replication status'} after {waited:.0f} s "
+                              f"(bound {self.replication_timeout:g} s)")
+                last = status
+                while report_at <= waited:
+                    report_at += REPLICATION_REPORT_SECONDS
+            if status != "PENDING" or waited >= self.replication_timeout:
+                return status, waited
+            self.sleep(max(0.0, min(self.replication_poll, self.replication_timeout - waited)))
+
+    def _replication_verdict(self, status: str | None, waited: float, replica: str, replication: dict) -> str:
+        role = f"the replication role {replication.get('role_name') or '(see the stack)'}"
+        kms = "its KMS grants (kms:Decrypt on this bucket's key, kms:Encrypt on the replica's key)"
+        if status in ("COMPLETED", "COMPLETE"):
+            return f"COMPLETED after {waited:.0f} s: replicated to {replica}"
+        if status == "FAILED":
+            return (f"FAILED after {waited:.0f} s: S3 could not replicate to {replica}; likely cause: S3 cannot assume "
+                    f"{role}, or the role may not write to the replica bucket or lacks {kms} (S3 does not retry a "
+                    "FAILED object)")
+        if status == "PENDING":
+            promise = ("S3 RTC promises 15 minutes" if replication.get("replication_time_control") else
+                       "without S3 RTC, S3 promises no replication time: REPLICATION_TIMEOUT= waits longer")
+            return (f"still PENDING after REPLICATION_TIMEOUT={self.replication_timeout:g} s: not replicated to "
+                    f"{replica}; likely cause: S3 cannot assume {role}, or the role lacks {kms}, "
+                    f"or the replica bucket or its region is unavailable (S3 keeps an object PENDING then); {promise}")
+        if status is None:
+            return (f"no replication status: no replication rule covers the object, so S3 will not replicate it "
+                    f"to {replica} (the bucket's replication configuration is missing or disabled, or leaves out "
+                    "SSE-KMS objects)")
+        return f"replication status {status} for an object written here (S3 gives REPLICA only to replicas)"
+
+    def _remove_replicated(self, key: str, replication: dict) -> str:
+        """Delete the scratch object; returns what became of it and of its replica, for the check's detail.
+
+        The app deletes it as it can: a delete marker, which S3 replicates (the rule replicates delete markers),
+        and the noncurrent versions on both sides expire with the buckets' lifecycle. With admin credentials every
+        version goes too, the replica's first (deleting a version is not replicated)."""
+        try:
+            self.client.delete_object(Bucket=self.target.bucket, Key=key)
+        except botocore.exceptions.ClientError as error:
+            return f"the scratch object could not be deleted ({_code(error) or 'error'})"
+        self.scratch.remove(key)
+        lifecycle = ("the scratch object deleted: a delete marker, which S3 replicates; the noncurrent versions on "
+                     "both sides expire with the buckets' lifecycle")
+        if self.admin is None:
+            return lifecycle
+        replica = {**self.target.connection, "region": replication["replica_region"]}
+        try:
+            _delete_every_version(s3_client(replica, self.admin), replication["replica_bucket_name"], key)
+            _delete_every_version(s3_client(self.target.connection, self.admin), self.target.bucket, key)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            code = _code(error) if isinstance(error, botocore.exceptions.ClientError) else type(error).__name__
+            return f"{lifecycle} (the admin could not delete every version: {code or 'error'})"
+        return "the scratch object and its replica deleted, every version (admin)"
+
 
 # --- drift -------------------------------------------------------------------------------------------------------
 
@@ -488,6 +611,14 @@ def _live(call: Callable[[], Any], missing: tuple[str, ...], absent: Any = None)
         raise
 
 
+def _delete_every_version(admin, bucket: str, key: str) -> None:
+    """Every version and delete marker of exactly `key` in `bucket`, permanently."""
+    listed = admin.list_object_versions(Bucket=bucket, Prefix=key)
+    for version in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+        if version["Key"] == key:
+            admin.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+
+
 def drift_pairs(declared: dict, admin, bucket: str) -> list[tuple[str, Any, Any]]:
     """(setting, declared, live) for each setting the stack declares."""
     pairs: list[tuple[str, Any, Any]] = []
@@ -523,8 +654,10 @@ def drift_pairs(declared: dict, admin, bucket: str) -> list[tuple[str, Any, Any]
 
 
 def verify(target: Target, skip: tuple[str, ...] = (), admin: dict | None = None, declared: dict | None = None,
-           progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> HealthReport:
-    verifier = Verifier(target, progress, skip, admin, declared)
+           progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+           replication_timeout: float = REPLICATION_TIMEOUT_SECONDS,
+           replication_poll: float = REPLICATION_POLL_SECONDS) -> HealthReport:
+    verifier = Verifier(target, progress, skip, admin, declared, replication_timeout, replication_poll)
     checks = verifier.run()
     return HealthReport(target.app, target.bucket, verifier.endpoint, checks)
 

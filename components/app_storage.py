@@ -48,6 +48,9 @@ class AppStorage(pulumi.ComponentResource):
     dialect: str
     cors_origins: list[str]
     """Every origin the app's CORS rules allow (`*` where one allows any): what `make verify` preflights."""
+    replication: dict | None
+    """Where S3 replicates the app's objects (`replica_bucket_name`, `replica_region`, the `role_name` S3 assumes,
+    `replication_time_control`), or None: what `make verify` checks replication against."""
     env: pulumi.Output[dict]
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
@@ -84,6 +87,12 @@ class AppStorage(pulumi.ComponentResource):
         self.identity_generations = app.identity.live_generations
         self.dialect = app.dialect
         self.cors_origins = sorted({origin for rule in app.cors for origin in rule.origins})
+        self.replication = {
+            "replica_bucket_name": naming.replica_bucket_name(app.bucket_name),
+            "replica_region": stack.replication.region,
+            "role_name": naming.replication_role_name(app.bucket_name),
+            "replication_time_control": stack.replication.replication_time_control,
+        } if stack.backend == "aws" and stack.replication else None  # the names Replication declares
         self.env = pulumi.Output.secret(self.connection.resolved().apply(
             lambda connection: dialects.render_env(app.dialect, connection)))
         self.register_outputs({**self.outputs(), **self.secret_outputs()})
@@ -102,6 +111,7 @@ class AppStorage(pulumi.ComponentResource):
             "connection": self.connection.without_secrets(),
             "dialect": self.dialect,
             "cors_origins": self.cors_origins,
+            "replication": self.replication,
         }
 
     def secret_outputs(self) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 POLICY_VERSION = "2012-10-17"
@@ -163,12 +164,60 @@ def cloudfront_decrypt_statement(distribution_arn: str) -> dict:
 ASSUME_ROLE_ACTIONS = ("sts:AssumeRole",)
 ASSUME_ROLE_WITH_WEB_IDENTITY_ACTIONS = ("sts:AssumeRoleWithWebIdentity",)
 
+ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+EC2_SERVICE = "ec2.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class ServiceTrust:
+    """What AWS documents of the trust policy of a role a service assumes: the condition keys the service supplies
+    when it calls sts:AssumeRole, and the page that shows it. A condition on a key the service does not send
+    locks the service out, and nothing fails until the service first tries to assume the role."""
+
+    condition_keys: tuple[str, ...]
+    source: str
+
+
+SERVICE_TRUST: dict[str, ServiceTrust] = {
+    # Conditioned: the task role's trust policy AWS shows carries aws:SourceAccount and aws:SourceArn
+    # (arn:aws:ecs:<region>:<account>:*) against the confused deputy; the role keeps the account, which needs no region.
+    ECS_TASKS_SERVICE: ServiceTrust(("aws:SourceAccount",),
+                                    'Amazon ECS Developer Guide, "Amazon ECS task IAM role" (https://docs.aws.amazon'
+                                    ".com/AmazonECS/latest/developerguide/task-iam-roles.html)"),
+    # Unconditioned: the execution role's trust policy AWS shows names only the service, and the guide says
+    # aws:SourceArn "applies only to policies where your Lambda function is the target resource".
+    LAMBDA_SERVICE: ServiceTrust((), 'AWS Lambda Developer Guide, "Defining Lambda function permissions with an '
+                                 'execution role" (https://docs.aws.amazon.com/lambda/latest/dg/'
+                                 "lambda-intro-execution-role.html)"),
+    # Unconditioned: the instance role's trust policy AWS shows ("ec2-role-trust-policy.json") names only the
+    # service; no EC2 page documents aws:SourceAccount on the instance profile's AssumeRole.
+    EC2_SERVICE: ServiceTrust((), 'Amazon EC2 User Guide, "IAM roles for Amazon EC2" '
+                              "(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html)"),
+    # Unconditioned: the replication role's trust policy AWS shows names only s3.amazonaws.com; the IAM guide's
+    # aws:SourceAccount entry documents no S3-replication AssumeRole that carries it.
+    S3_SERVICE: ServiceTrust((), 'Amazon S3 User Guide, "Setting up permissions for live replication" '
+                             "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+                             "setting-repl-config-perm-overview.html)"),
+}
+"""Every service principal a role here may trust, with the conditions AWS documents the service supplies. Only a
+documented key is kept (the IAM User Guide, "AWS global condition context keys": aws:SourceAccount is in the
+request only where the calling service passes it). The policy pack's iam-role-trust-restricted asks no condition
+of exactly the services listed here without one (policies/rules/identity.py); a unit test keeps the two equal."""
+
 
 def service_trust_policy(service: str, source_account: str) -> dict:
-    """A role's trust policy: only `service`, acting for this account, may assume it (aws:SourceAccount guards
-    against the confused deputy: another account's use of the same service)."""
-    return policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": list(ASSUME_ROLE_ACTIONS),
-                    "Condition": {"StringEquals": {"aws:SourceAccount": source_account}}}])
+    """A role's trust policy: only `service` may assume it, conditioned on this account (aws:SourceAccount, the
+    guard against the confused deputy) where AWS documents that the service sends it (SERVICE_TRUST)."""
+    trust = SERVICE_TRUST.get(service)
+    if trust is None:
+        raise ValueError(f"no documented trust policy for the service {service!r}; add it to SERVICE_TRUST with the "
+                         "AWS page that shows the conditions it supplies")
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service},
+                                 "Action": list(ASSUME_ROLE_ACTIONS)}
+    if "aws:SourceAccount" in trust.condition_keys:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return policy([statement])
 
 
 def oidc_trust_policy(provider_arn: str, audience: str, subjects: Iterable[str]) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from components.settings.readers import (
@@ -55,7 +56,7 @@ def read_identity(p: Problems, path: str, data: Any) -> IdentitySettings:
         rotation_path = key_path(path, "rotation")
         check_known(p, rotation_path, rotation, ROTATION_DEFAULTS)
         generation = read_int(p, rotation_path, rotation, "generation", ROTATION_DEFAULTS, 1, MAX_KEY_GENERATION,
-                              "generation") or 1
+                              "generations") or 1
         retire_previous = read_bool(p, rotation_path, rotation, "retirePrevious", ROTATION_DEFAULTS)
         if kind == "role":
             p.add(rotation_path, rotation, "rotates keys, and a role has none",
@@ -112,13 +113,68 @@ def read_trust(p: Problems, path: str, data: Any) -> Trust | None:
               "Use arn:aws:iam::<account>:oidc-provider/<issuer host and path>.")
     subjects = read_str_list(p, oidc_path, oidc, "subjects", OIDC_DEFAULTS)
     for index, subject in enumerate(subjects):
-        if subject.strip("*") == "":
-            p.add(key_path(key_path(oidc_path, "subjects"), index), subject,
-                  "matches every workload the provider signs tokens for",
-                  "Name the subject, e.g. system:serviceaccount:<namespace>:<service account> or "
-                  "repo:<org>/<repo>:ref:refs/heads/main.")
+        problem = oidc_subject_problem(subject)
+        if problem:
+            p.add(key_path(key_path(oidc_path, "subjects"), index), subject, *problem)
     return Trust(oidc_provider_arn=provider_arn, oidc_audience=read_str(p, oidc_path, oidc, "audience", OIDC_DEFAULTS),
                  oidc_subjects=tuple(subjects))
+
+
+GITHUB_SUBJECT = "repo:"
+"""GitHub Actions' subject: repo:<owner>/<repo>:<context> (GitHub Docs, "OpenID Connect reference", subject claims)."""
+EKS_SUBJECT = "system:serviceaccount:"
+"""An EKS pod's subject: system:serviceaccount:<namespace>:<service account> (Amazon EKS User Guide, "Assign IAM roles
+to Kubernetes service accounts")."""
+SUBJECT_WILDCARDS = re.compile(r"[*?]")
+"""What StringLike (the trust policy's `sub` operator) matches as a wildcard."""
+
+_GITHUB_ANY_OWNER = (
+    "has no concrete owner (repo:<owner>/..., the owner without a wildcard), so workflows of every GitHub owner it "
+    "matches may assume the role",
+    "Name the owner (organization or user) without a wildcard: repo:<owner>/<repo>:ref:refs/heads/main, or "
+    "repo:<owner>/*:* for every repository of that owner.")
+_EKS_ANY_NAMESPACE = (
+    "has no concrete namespace (system:serviceaccount:<namespace>:..., the namespace without a wildcard), so service "
+    "accounts of every namespace it matches may assume the role",
+    "Name the namespace without a wildcard: system:serviceaccount:<namespace>:<service account>, or "
+    "system:serviceaccount:<namespace>:* for every service account of that namespace.")
+
+
+def oidc_subject_problem(subject: str) -> tuple[str, str] | None:
+    """(problem, fix) for a subject that trusts beyond one GitHub owner or one EKS namespace, else None.
+
+    The provider is told by the subject's shape: `repo:` is GitHub's, `system:serviceaccount:` EKS's, and a
+    wildcard standing where either prefix is still being spelled (`repo*`, `system:*`, a leading `*`) reaches them
+    too. Any other shape may hold wildcards, but not be only wildcards."""
+    if subject.strip("*") == "":
+        return ("matches every workload the provider signs tokens for",
+                "Name the subject, e.g. system:serviceaccount:<namespace>:<service account> or "
+                "repo:<owner>/<repo>:ref:refs/heads/main.")
+    literal = SUBJECT_WILDCARDS.split(subject, maxsplit=1)[0]
+    wild = literal != subject
+    if subject.startswith(GITHUB_SUBJECT):
+        owner, slash, _ = subject[len(GITHUB_SUBJECT):].partition("/")
+        if SUBJECT_WILDCARDS.search(owner):
+            return _GITHUB_ANY_OWNER
+        if not slash or not owner:
+            return ("is not a GitHub subject repo:<owner>/<repo>:<context>, so no workflow's token matches it",
+                    "Write e.g. repo:<owner>/<repo>:ref:refs/heads/main or repo:<owner>/<repo>:environment:<name>.")
+    elif subject.startswith(EKS_SUBJECT):
+        namespace, colon, _ = subject[len(EKS_SUBJECT):].partition(":")
+        if SUBJECT_WILDCARDS.search(namespace):
+            return _EKS_ANY_NAMESPACE
+        if not colon or not namespace:
+            return ("is not an EKS subject system:serviceaccount:<namespace>:<service account>, so no pod's token "
+                    "matches it", "Write e.g. system:serviceaccount:chat:chat-api.")
+    elif wild and not literal:
+        return ("starts with a wildcard, so it matches every repository's or service account's subject that ends "
+                "the same way", "Start with the owner or namespace, e.g. repo:<owner>/<repo>:ref:refs/heads/main or "
+                "system:serviceaccount:<namespace>:<service account>.")
+    elif wild and GITHUB_SUBJECT.startswith(literal):
+        return _GITHUB_ANY_OWNER
+    elif wild and EKS_SUBJECT.startswith(literal):
+        return _EKS_ANY_NAMESPACE
+    return None
 
 
 def check_identity_fits(p: Problems, path: str, identity: IdentitySettings, backend: str, dialect: str) -> None:

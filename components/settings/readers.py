@@ -17,10 +17,17 @@ HIDDEN = object()
 """A value never echoed (an unknown key may hold a password)."""
 
 
+NUMBER_TEXT = re.compile(r"[-+]?[0-9]+")
+
+
 def show(value: Any) -> str:
-    """The value as the message shows it: short, one line, and safe for any size of number."""
+    """The value as the message shows it: short, one line, and safe for any size of number (a number too long to
+    read, in the file as digits or built as an int, is shown by its length; Python's str() of an int past 4300
+    digits raises)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"a number of {len(format(value, 'x'))} hex digits"
+    if isinstance(value, str) and len(value) > SHOWN_VALUE_MAX and NUMBER_TEXT.fullmatch(value):
+        return f"a number of {len(value.lstrip('+-')):,} digits"
     try:
         text = repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
     except (TypeError, ValueError):

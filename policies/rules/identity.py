@@ -12,9 +12,12 @@ from .common import (
     Finding,
     Rule,
     Statement,
+    as_strings,
     bucket_name_of_arn,
     described,
+    is_map,
     items,
+    policy_document,
     statements,
     unique,
     value,
@@ -112,18 +115,45 @@ def _restricts_assumption(statement: Statement) -> bool:
     return bool(keys & TRUST_RESTRICTING_KEYS) or any(key.endswith((":sub", ":aud")) for key in keys)
 
 
+SERVICES_WITHOUT_TRUST_CONDITION = {
+    "s3.amazonaws.com": 'Amazon S3 User Guide, "Setting up permissions for live replication"',
+    "ec2.amazonaws.com": 'Amazon EC2 User Guide, "IAM roles for Amazon EC2"',
+    "lambda.amazonaws.com": 'AWS Lambda Developer Guide, "Defining Lambda function permissions with an execution role"',
+}
+"""Service principals whose trust policy, as AWS documents it, has no condition: AWS documents no aws:SourceAccount
+or aws:SourceArn that the service sends when it assumes the role, and a condition on a key it does not send locks
+it out. app-storage's documents.SERVICE_TRUST holds the same list (a unit test keeps the two equal)."""
+
+
+def _trust_statements(resource: Any) -> Iterator[tuple[Statement, tuple[str, ...]]]:
+    """Each statement of the role's trust policy, with its service principals where `Service` is its only kind."""
+    document = policy_document(value(resource.props, "assumeRolePolicy"))
+    for entry in items(document or {}, "Statement"):
+        if not is_map(entry):
+            continue
+        principal = value(entry, "Principal")
+        services = (tuple(s.lower() for s in as_strings(value(principal, "Service")))
+                    if is_map(principal) and list(principal) == ["Service"] else ())
+        for statement in statements({"Statement": [entry]}):
+            yield statement, services
+
+
 def role_trust_restricted(resource: Any, _config: Mapping) -> Iterator[str]:
     if resource.resource_type != "aws:iam/role:Role":
         return
-    for statement in statements(value(resource.props, "assumeRolePolicy")):
+    for statement, services in _trust_statements(resource):
         if not statement.allows:
             continue
         if statement.anonymous:
             yield f"{described(resource)}: {statement.label} must not let every principal (*) assume the role"
-        elif not _restricts_assumption(statement):
+        elif _restricts_assumption(statement):
+            continue
+        elif services and all(service in SERVICES_WITHOUT_TRUST_CONDITION for service in services):
+            continue  # AWS documents no condition these services supply: requiring one would lock them out
+        else:
             yield (f"{described(resource)}: {statement.label} must restrict who assumes the role with a condition "
-                   "(aws:SourceAccount for a service, sts:ExternalId or aws:PrincipalAccount for accounts, the "
-                   "token's sub and aud for OIDC)")
+                   "(aws:SourceAccount for a service that sends it, such as ecs-tasks.amazonaws.com; sts:ExternalId "
+                   "or aws:PrincipalAccount for accounts; the token's sub and aud for OIDC)")
 
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
@@ -192,12 +222,11 @@ def identity_own_app_only(stack: StackView, _config: Mapping) -> Iterator[Findin
 
 RULES = (
     Rule("iam-no-wildcard-actions", "Checks whether an IAM policy allows `*`, a service-wide wildcard such as "
-         "`s3:*`, `iam:*` or `kms:*`, or NotAction", ("FSBP IAM.1", "FSBP IAM.21", "CKV_AWS_1", "CKV_AWS_49",
-                                                       "CKV_AWS_355"),
+         "`s3:*`, `iam:*` or `kms:*`, or NotAction", ("FSBP IAM.1", "FSBP IAM.21", "CKV_AWS_62", "CKV_AWS_63"),
          "List the exact actions the app needs (app-storage's documents module keeps them as named constants).",
          Severity.CRITICAL, MANDATORY, no_wildcard_actions),
     Rule("iam-no-wildcard-resources", "Checks whether an IAM policy grants S3 or KMS actions on every resource (`*`)",
-         ("CKV_AWS_355", "CKV_AWS_290"),
+         ("FSBP KMS.1", "FSBP KMS.2", "CKV_AWS_355", "CKV_AWS_290"),
          "Name the bucket and object ARNs (arn:aws:s3:::bucket/prefix/*) and key ARNs the app uses.",
          Severity.HIGH, MANDATORY, no_wildcard_resources),
     Rule("iam-no-console-login", "Checks whether an app's IAM user has a console password", ("CKV2_AWS_22",),
@@ -208,16 +237,17 @@ RULES = (
          "Attach the policy to a group (aws.iam.GroupPolicy) and add the user to it (aws.iam.UserGroupMembership).",
          Severity.LOW, MANDATORY, permissions_through_groups),
     Rule("iam-identity-own-app-only", "Checks whether each app's identity reaches only its own app's buckets and "
-         "keys", ("FSBP IAM.21 (least privilege)",),
+         "keys", (),
          "Grant each app's identity only the ARNs of its own buckets and keys.",
          Severity.HIGH, MANDATORY, identity_own_app_only, stack=True),
     Rule("iam-role-trust-restricted", "Checks whether each IAM role's trust policy names who may assume it and "
          "restricts them with a condition", ("CKV_AWS_60", "CKV_AWS_61"),
-         "Trust one service with aws:SourceAccount, named accounts with sts:ExternalId or aws:PrincipalAccount, or an "
+         "Trust one service (with aws:SourceAccount where AWS documents that it sends it, as for ECS tasks; for S3, "
+         "EC2 and Lambda it documents none), named accounts with sts:ExternalId or aws:PrincipalAccount, or an "
          "OIDC provider conditioned on the token's aud and sub (app-storage: identity.trust).",
          Severity.HIGH, MANDATORY, role_trust_restricted),
     Rule("iam-user-at-most-two-keys", "Checks whether any user holds more than two live access keys",
-         ("FSBP IAM.3", "CKV_AWS_273"),
+         (),
          "Rotate by generation (app-storage: identity.rotation.generation): the previous key is deleted at the next "
          "raise, or at once with retirePrevious.", Severity.MEDIUM, MANDATORY, at_most_two_keys, stack=True),
     Rule("minio-user-policy-no-wildcards", "Checks whether a MinIO user or group policy allows `*` actions or every "

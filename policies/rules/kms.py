@@ -56,7 +56,7 @@ def no_lockout_bypass(resource: Any, _config: Mapping) -> Iterator[str]:
 
 RULES = (
     Rule("kms-key-rotation", "Checks whether each symmetric KMS key rotates its key material",
-         ("CIS 3.6", "CKV_AWS_7"), "Set enable_key_rotation=True on aws.kms.Key.",
+         ("CIS v3.0.0 3.6", "CKV_AWS_7"), "Set enable_key_rotation=True on aws.kms.Key.",
          Severity.MEDIUM, MANDATORY, rotation_enabled),
     Rule("kms-deletion-window", "Checks whether each KMS key waits long enough before deletion to undo a mistake",
          ("FSBP KMS.3",), "Set deletion_window_in_days to at least the configured minimum (default 30).",
@@ -70,7 +70,7 @@ RULES = (
     Rule("kms-no-wildcard-principal", "Checks whether a KMS key policy lets every principal use the key",
          ("CKV_AWS_33",), "Name the principals, or add a restricting condition (kms:CallerAccount, aws:SourceArn).",
          Severity.CRITICAL, MANDATORY, no_wildcard_principal),
-    Rule("kms-no-lockout-bypass", "Checks whether a KMS key bypasses the policy lockout safety check", ("FSBP KMS.2",),
+    Rule("kms-no-lockout-bypass", "Checks whether a KMS key bypasses the policy lockout safety check", (),
          "Remove bypass_policy_lockout_safety_check (or set it false).",
          Severity.HIGH, MANDATORY, no_lockout_bypass),
 )

@@ -205,9 +205,9 @@ def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
 def replicated(stack: StackView, config: Mapping) -> Iterator[Finding]:
     if not config.get("required"):
         return
-    replicas = stack.replica_bucket_names()
+    replicas = stack.replica_urns()
     for bucket in _aws_buckets(stack):
-        if value(bucket.props, "bucket") in replicas:
+        if bucket.urn in replicas:
             continue
         if stack.sibling(bucket, REPLICATION) is None and not value(bucket.props, "replicationConfiguration"):
             yield _finding(bucket, None, "must be replicated to another region (a BucketReplicationConfig)")
@@ -285,7 +285,7 @@ RULES = (
          "off altogether.",
          Severity.CRITICAL, MANDATORY, no_public_acl),
     Rule("s3-deny-insecure-transport", "Checks whether each S3 bucket policy denies requests made without TLS",
-         ("FSBP S3.5", "CIS 2.1.1"),
+         ("FSBP S3.5", "CIS v3.0.0 2.1.1"),
          "Add a bucket policy statement: Effect Deny, Principal *, Action s3:*, the bucket and bucket/* as "
          "resources, Condition Bool aws:SecureTransport false.",
          Severity.HIGH, MANDATORY, deny_insecure_transport, stack=True),

@@ -3,7 +3,9 @@
 In pulumi-aws 7 a bucket's settings are sibling resources (versioning, encryption, …) that name the bucket. A
 sibling is matched to its bucket by the bucket name it sets, or else by the bucket it depends on for its `bucket`
 input (a raw program passes `bucket.id`, unknown during a preview of a new bucket), or else by its only bucket
-dependency. So the same rules hold for this package's components and for any raw program.
+dependency. A replication destination is recognised the same way: by the bucket its ARN names, or by the replication
+config's dependency for its `rules` input (a raw program passes `replica.arn`). So the same rules hold for this
+package's components and for any raw program.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .common import UNKNOWN, value
+from .common import UNKNOWN, is_list, items, value
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -95,15 +97,31 @@ class StackView:
                 return resource
         return None
 
-    def replica_bucket_names(self) -> set[str]:
-        """Buckets that some replication configuration writes to: replicas need no replica of their own."""
-        names = set()
+    def replica_urns(self) -> set[str]:
+        """The buckets some replication configuration writes to (replicas need no replica of their own).
+
+        A destination is the bucket its ARN names (`rules[*].destination.bucket`), or else a bucket the configuration's
+        `rules` input depends on, other than its source: raw programs pass `replica.arn`, which names nothing in an
+        auto-named replica's inputs and is unknown in a preview. Property dependencies are keyed by top-level input, so
+        a dependency of `rules` is taken for the destination's, unless that bucket has a name and every destination
+        ARN is known and names another bucket."""
+        found: set[str] = set()
         for config in self.of_type(REPLICATION):
-            for rule in value(config.props, "rules", default=[]) or []:
-                arn = value(rule, "destination", "bucket")
-                if isinstance(arn, str):
-                    names.add(arn.rsplit(":", 1)[-1])
-        return names
+            rules = value(config.props, "rules")
+            arns = [value(rule, "destination", "bucket") for rule in items(config.props, "rules")]
+            named = {arn.rsplit(":", 1)[-1] for arn in arns if isinstance(arn, str)}
+            found |= {self._bucket_by_name[name].urn for name in named if name in self._bucket_by_name}
+            all_known = is_list(rules) and len(arns) == len(rules) and all(isinstance(arn, str) for arn in arns)
+            dependencies = getattr(config, "property_dependencies", None) or {}
+            source = self.bucket_of(config)
+            sources = {d.urn for d in dependencies.get("bucket", [])} | ({source.urn} if source is not None else set())
+            for dependency in dependencies.get("rules", []):
+                if dependency.urn not in self._bucket_by_urn or dependency.urn in sources:
+                    continue
+                name = _bucket_name(dependency)
+                if name is None or name in named or not all_known:
+                    found.add(dependency.urn)
+        return found
 
 
 def app_of(resource: Any) -> Any | None:

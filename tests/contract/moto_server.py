@@ -105,50 +105,55 @@ class MotoServer:
                 raise RuntimeError(f"moto refused to reset IAM enforcement: HTTP {response.status}")
 
 
-class UnsignedRelay:
-    """A pass-through in front of moto's server for clients that mix signed and unsigned requests (a health check,
-    a browser): signed requests reach moto while it enforces IAM; an unsigned or presigned one reaches it with
-    IAM relaxed for that one request, since moto answers those with 500 while enforcing. Every answer is moto's.
+class Relay:
+    """A pass-through HTTP server in front of 127.0.0.1:`upstream_port`: every request is forwarded as it came and
+    every answer returned as the upstream gave it, plus `extra_headers`. Subclasses change `exchange` (how a
+    request reaches the upstream) or `extra_headers` (what the answer gains).
 
-    `with UnsignedRelay(server) as relay:` - `relay.url`; requests pass one at a time."""
+    `with Relay(port) as relay:` - `relay.url`."""
 
-    def __init__(self, server: MotoServer):
-        self.server = server
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
         self.url = ""
 
-    def __enter__(self) -> UnsignedRelay:
+    def exchange(self, command: str, path: str, headers: dict, body: bytes) -> tuple[int, list, bytes]:
         import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        try:
+            connection.request(command, path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            return answer.status, answer.getheaders(), answer.read()
+        finally:
+            connection.close()
+
+    def extra_headers(self, command: str, path: str, status: int) -> dict[str, str]:
+        return {}
+
+    def __enter__(self):
         import http.server
         import threading
 
-        server, lock = self.server, threading.Lock()
+        relay = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # answers botocore's `Expect: 100-continue` at once, as S3 does
 
             def _relay(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                unsigned = "Authorization" not in self.headers  # anonymous, or signed in the query (presigned)
                 headers = {key: value for key, value in self.headers.items()
                            if key.lower() not in ("connection", "expect")}
-                with lock:
-                    relaxed = unsigned and server.enforcing
-                    if relaxed:
-                        server._requests_before_enforcing(b"inf")
-                    try:
-                        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-                        connection.request(self.command, self.path, body=body or None, headers=headers)
-                        answer = connection.getresponse()
-                        payload = answer.read()
-                        connection.close()
-                    finally:
-                        if relaxed:
-                            server._requests_before_enforcing(b"0")
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("connection", "transfer-encoding", "server", "date", "content-length"):
+                status, answer_headers, payload = relay.exchange(self.command, self.path, headers, body)
+                self.send_response(status)
+                length = str(len(payload))
+                for key, value in answer_headers:
+                    if key.lower() == "content-length" and self.command == "HEAD":
+                        length = value  # a HEAD answer carries the object's length, not its own
+                    elif key.lower() not in ("connection", "transfer-encoding", "server", "date", "content-length"):
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
+                for key, value in relay.extra_headers(self.command, self.path, status).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", length)
                 self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":
@@ -161,13 +166,39 @@ class UnsignedRelay:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *_exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class UnsignedRelay(Relay):
+    """A relay in front of moto's server for clients that mix signed and unsigned requests (a health check, a
+    browser): signed requests reach moto while it enforces IAM; an unsigned or presigned one reaches it with IAM
+    relaxed for that one request, since moto answers those with 500 while enforcing. Every answer is moto's.
+
+    `with UnsignedRelay(server) as relay:` - `relay.url`; requests pass one at a time."""
+
+    def __init__(self, server: MotoServer):
+        import threading
+
+        super().__init__(server.port)
+        self.server = server
+        self.lock = threading.Lock()
+
+    def exchange(self, command: str, path: str, headers: dict, body: bytes) -> tuple[int, list, bytes]:
+        unsigned = "Authorization" not in headers  # anonymous, or signed in the query (presigned)
+        with self.lock:
+            relaxed = unsigned and self.server.enforcing
+            if relaxed:
+                self.server._requests_before_enforcing(b"inf")
+            try:
+                return super().exchange(command, path, headers, body)
+            finally:
+                if relaxed:
+                    self.server._requests_before_enforcing(b"0")
 
 
 def _serve() -> None:

@@ -7,24 +7,81 @@ What moto cannot model is left out of the setup and said here:
 - moto ignores the `s3:prefix` condition of the identity's ListBucket grant, so `listing-limited-to-areas` is
   skipped (SKIP=, reported as skipped) where the app is healthy, and shown failing where it is not;
 - moto answers unsigned and presigned requests with 500 while it enforces IAM: `UnsignedRelay` lets those
-  through with IAM relaxed for that one request (every answer is still moto's).
+  through with IAM relaxed for that one request (every answer is still moto's);
+- moto 5.2.5 stores a bucket's replication configuration (`put_bucket_replication` in moto/s3/models.py) but never
+  replicates and never sets `x-amz-replication-status`: `ReplicationRelay` adds to moto's HeadObject answers for
+  `verify`'s replication scratch object the statuses S3 gives a source object (S3 User Guide, "Getting replication
+  status information", https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html: PENDING,
+  then COMPLETED or FAILED; none where no rule covers the object), by default PENDING then COMPLETED.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli.verify import SCRATCH_PREFIX
 from components import dialects
-from tests.contract.moto_server import REGION, MotoServer, UnsignedRelay
+from tests.contract.moto_server import REGION, MotoServer, Relay, UnsignedRelay
 from tests.helpers import run_cli
 
 SKIP_LISTING = ("--skip", "listing-limited-to-areas")
+FAST_REPLICATION = ("--replication-timeout", "2", "--replication-poll", "0.05")
+"""The `replication` check's bound and poll interval in these tests: no test waits for long."""
+
+
+class ReplicationRelay(Relay):
+    """A pass-through in front of `upstream_url` that answers each HeadObject of `verify`'s replication scratch
+    object with the replication status S3 would give it, since moto sets none: successive HEADs of one object get
+    `statuses` in turn, the last repeating (none: no header, as moto answers). Every other answer is moto's.
+
+    `with ReplicationRelay(url) as relay:` - `relay.url`; `with relay.answering("PENDING", "FAILED"):` for a block.
+    With `replica=(client, bucket)` the first COMPLETED also copies the object into that bucket, as S3 would."""
+
+    DEFAULT = ("PENDING", "COMPLETED")
+
+    def __init__(self, upstream_url: str):
+        super().__init__(urllib.parse.urlsplit(upstream_url).port or 80)
+        self.statuses: tuple[str, ...] = self.DEFAULT
+        self.replica: tuple | None = None
+        self.heads: Counter[str] = Counter()
+        """HEADs of replication scratch objects, by path."""
+        self.copied: list[str] = []
+        """Objects copied into a replica bucket."""
+
+    @contextlib.contextmanager
+    def answering(self, *statuses: str, replica: tuple | None = None) -> Iterator[None]:
+        self.statuses, self.replica = statuses, replica
+        try:
+            yield
+        finally:
+            self.statuses, self.replica = self.DEFAULT, None
+
+    def status_for(self, method: str, path: str, answered: int) -> str | None:
+        bucket, _, key = urllib.parse.unquote(urllib.parse.urlsplit(path).path).lstrip("/").partition("/")
+        if method != "HEAD" or answered != 200 or SCRATCH_PREFIX not in key or not key.endswith("-replication"):
+            return None
+        seen, self.heads[path] = self.heads[path], self.heads[path] + 1
+        status = self.statuses[min(seen, len(self.statuses) - 1)] if self.statuses else None
+        if status == "COMPLETED" and self.replica is not None and seen == self.statuses.index("COMPLETED"):
+            client, replica_bucket = self.replica
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            client.put_object(Bucket=replica_bucket, Key=key, Body=body)
+            self.copied.append(f"{replica_bucket}/{key}")
+        return status
+
+    def extra_headers(self, command: str, path: str, status: int) -> dict[str, str]:
+        replication_status = self.status_for(command, path, status)
+        return {"x-amz-replication-status": replication_status} if replication_status else {}
 
 
 def _inputs(plan, name: str) -> dict:
@@ -38,7 +95,7 @@ def _statements(document: str, without: str = "") -> list[dict]:
 class Provisioned:
     """The apps of a plan, created on moto as the stack declares them, and their outputs and `.env` files."""
 
-    def __init__(self, server: MotoServer, relay: UnsignedRelay, plan, tmp: Path):
+    def __init__(self, server: MotoServer, relay: ReplicationRelay, plan, tmp: Path):
         self.server, self.relay, self.plan, self.tmp = server, relay, plan, tmp
         self.outputs = json.loads(json.dumps(plan.outputs))
         self.s3 = server.client("s3")
@@ -88,12 +145,13 @@ class Provisioned:
 
     def verify(self, app: str, *extra: str, env_file: Path | None = None, environ: dict | None = None):
         return run_cli("verify", "--env", str(env_file or self.env(app)), "--from", str(self.outputs_file()),
-                       "--json", *extra, env=environ)
+                       "--json", *FAST_REPLICATION, *extra, env=environ)
 
 
 @pytest.fixture(scope="module")
 def provisioned(shown_plans, tmp_path_factory):
-    with MotoServer(env={"MOTO_DISABLE_GLOBAL_CORS": "true"}) as server, UnsignedRelay(server) as relay:
+    with MotoServer(env={"MOTO_DISABLE_GLOBAL_CORS": "true"}) as server, UnsignedRelay(server) as unsigned, \
+            ReplicationRelay(unsigned.url) as relay:
         apps = Provisioned(server, relay, shown_plans["prod-without-cdn"], tmp_path_factory.mktemp("verify"))
         for app in ("eventhorizon", "chat", "vista"):
             apps.create(app)
@@ -111,6 +169,10 @@ def _status(report: dict) -> dict[str, str]:
     return {check["name"]: check["status"] for check in report["checks"]}
 
 
+def _detail(report: dict, name: str) -> str:
+    return next(check["detail"] for check in report["checks"] if check["name"] == name)
+
+
 def test_a_healthy_app_passes_every_check(provisioned):
     result = provisioned.verify("eventhorizon", *SKIP_LISTING)
     report = _report(result)
@@ -122,19 +184,22 @@ def test_a_healthy_app_passes_every_check(provisioned):
         "area private: put, head, get, delete": "pass",
         "listing-limited-to-areas": "skip", "write-outside-areas-refused": "pass", "other-bucket-refused": "pass",
         "presigned-get": "pass", "unsigned-get-refused": "pass", "public-read media": "pass",
-        "public-read static": "pass", "cors-allowed-origin": "pass", "cors-other-origin-refused": "pass"}
+        "public-read static": "pass", "cors-allowed-origin": "pass", "cors-other-origin-refused": "pass",
+        "replication": "pass"}
     assert report["overall_status"] == "degraded"  # one check skipped on request
     assert all(isinstance(check["milliseconds"], int) and check["detail"] for check in report["checks"])
     secret = provisioned.outputs["eventhorizon_secret_access_key"]
     assert secret not in result.stdout + result.stderr
     assert "verify: presigned-get pass" in result.stderr  # a progress line per check
+    assert _detail(report, "replication").startswith(
+        "COMPLETED after 0 s: replicated to app-storage-prod-eventhorizon-replica (us-west-2)")
     leftovers = provisioned.s3.list_objects_v2(Bucket="app-storage-prod-eventhorizon").get("Contents", [])
     assert leftovers == [], "every scratch object is deleted"
 
 
 def test_the_table_lists_every_check(provisioned):
     result = run_cli("verify", "--env", str(provisioned.env("chat")), "--from", str(provisioned.outputs_file()),
-                     *SKIP_LISTING)
+                     *SKIP_LISTING, *FAST_REPLICATION)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("degraded: app chat, bucket app-storage-prod-chat")
@@ -250,3 +315,98 @@ def test_bad_input_exits_2(tmp_path):
     assert result.returncode == 2 and "name its dialect" in result.stderr
     missing = run_cli("verify", "--env", str(tmp_path / "none.env"))
     assert missing.returncode == 2 and "no such .env file" in missing.stderr
+
+
+# --- replication -----------------------------------------------------------------------------------------------
+# The verdicts on moto's server, the statuses added by `ReplicationRelay` as S3 User Guide, "Getting replication
+# status information" describes them (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html).
+
+
+def _replication_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("verify: replication")]
+
+
+def _scratch_versions(s3, bucket: str) -> list[str]:
+    listed = s3.list_object_versions(Bucket=bucket, Prefix="")
+    return [v["Key"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+            if SCRATCH_PREFIX in v["Key"]]
+
+
+def test_a_failed_replication_fails_the_check_and_names_the_role(provisioned):
+    """A source object's status FAILED ("missing replication role permissions, AWS KMS permissions, or bucket
+    permissions"): the check fails at once, naming the role S3 assumes and the KMS grants; the object is deleted."""
+    with provisioned.relay.answering("PENDING", "FAILED"):
+        result = provisioned.verify("chat", *SKIP_LISTING)
+    report = _report(result)
+    assert result.returncode == 1 and report["overall_status"] == "failing"
+    assert _status(report)["replication"] == "fail"
+    detail = _detail(report, "replication")
+    assert detail.startswith("FAILED after 0 s: S3 could not replicate to app-storage-prod-chat-replica (us-west-2)")
+    assert "S3 cannot assume the replication role app-storage-prod-chat-replication" in detail
+    assert "kms:Decrypt" in detail
+    lines = _replication_lines(result.stderr)
+    assert lines[1:-1] == ["verify: replication: PENDING after 0 s (bound 2 s)",
+                           "verify: replication: FAILED after 0 s (bound 2 s)"]
+    assert lines[-1].startswith("verify: replication fail (") and not any(" pass" in line for line in lines)
+    assert provisioned.s3.list_objects_v2(Bucket="app-storage-prod-chat").get("Contents", []) == []
+
+
+def test_an_object_still_pending_at_the_bound_fails_within_it(provisioned):
+    """A temporary failure keeps the object PENDING: past REPLICATION_TIMEOUT the check fails and says so."""
+    started = time.monotonic()
+    with provisioned.relay.answering("PENDING"):
+        result = provisioned.verify("chat", *SKIP_LISTING, "--replication-timeout", "0.3")
+    assert time.monotonic() - started < 30
+    report = _report(result)
+    assert _status(report)["replication"] == "fail" and result.returncode == 1
+    detail = _detail(report, "replication")
+    assert detail.startswith("still PENDING after REPLICATION_TIMEOUT=0.3 s: not replicated to "
+                             "app-storage-prod-chat-replica (us-west-2)"), detail
+    assert "cannot assume the replication role app-storage-prod-chat-replication" in detail
+    assert not any(" pass" in line for line in _replication_lines(result.stderr))
+
+
+def test_moto_itself_sets_no_status_so_no_rule_covers_the_object(provisioned):
+    """moto's own answer (no `x-amz-replication-status`) is what S3 answers for an object no rule covers."""
+    with provisioned.relay.answering():
+        report = _report(provisioned.verify("chat", *SKIP_LISTING))
+    assert _status(report)["replication"] == "fail"
+    assert _detail(report, "replication").startswith("no replication status: no replication rule covers the object")
+
+
+def test_an_app_that_does_not_replicate_skips_the_check(provisioned):
+    replication = provisioned.outputs["chat"]["replication"]
+    provisioned.outputs["chat"]["replication"] = None
+    heads = sum(provisioned.relay.heads.values())
+    try:
+        result = provisioned.verify("chat", *SKIP_LISTING)
+    finally:
+        provisioned.outputs["chat"]["replication"] = replication
+    report = _report(result)
+    assert result.returncode == 0 and _status(report)["replication"] == "skip"
+    assert "does not replicate" in _detail(report, "replication")
+    assert sum(provisioned.relay.heads.values()) == heads, "no scratch object is written for it"
+
+
+def test_with_admin_credentials_the_replica_is_deleted_too(provisioned):
+    """ADMIN=1: every version of the scratch object goes, here and in the replica bucket (copied there by the relay,
+    as S3 replicates it); without admin credentials the detail says the replica expires with the lifecycle."""
+    bucket, replica = "app-storage-prod-chat", "app-storage-prod-chat-replica"
+    provisioned.s3.create_bucket(Bucket=replica)
+    admin = {**os.environ, **provisioned.admin, "AWS_DEFAULT_REGION": REGION}
+    try:
+        with provisioned.relay.answering("PENDING", "COMPLETED", replica=(provisioned.s3, replica)):
+            report = _report(provisioned.verify("chat", *SKIP_LISTING, "--admin", "--stack", "prod", environ=admin))
+        replicas_left = _scratch_versions(provisioned.s3, replica)
+        copied = list(provisioned.relay.copied)
+    finally:
+        for key in _scratch_versions(provisioned.s3, replica):
+            provisioned.s3.delete_object(Bucket=replica, Key=key)
+        provisioned.s3.delete_bucket(Bucket=replica)
+    assert _status(report)["replication"] == "pass"
+    assert _detail(report, "replication").endswith("the scratch object and its replica deleted, every version (admin)")
+    assert len(copied) == 1 and copied[0].startswith(f"{replica}/uploads/{SCRATCH_PREFIX}")
+    assert replicas_left == [] and _scratch_versions(provisioned.s3, bucket) == []
+    without_admin = _report(provisioned.verify("chat", *SKIP_LISTING))
+    assert _detail(without_admin, "replication").endswith("a delete marker, which S3 replicates; the noncurrent "
+                                                          "versions on both sides expire with the buckets' lifecycle")

@@ -169,8 +169,16 @@ CASES = (
     Case("iam-identity-own-app-only", "other-apps-bucket", statement_changed(
         "chat-identity-group-policy", "ReadWriteAreaObjects", Resource=["arn:aws:s3:::app-storage-prod-vista/*"]),
          "app vista"),
-    Case("iam-role-trust-restricted", "no-condition", policy_edit(
-        "chat-replication-role", lambda d: d["Statement"][0].pop("Condition"), "assumeRolePolicy"),
+    Case("iam-role-trust-restricted", "ecs-without-condition", policy_edit(
+        "chat-replication-role", lambda d: d["Statement"][0].update(Principal={"Service": "ecs-tasks.amazonaws.com"}),
+        "assumeRolePolicy"), "must restrict who assumes the role"),
+    Case("iam-role-trust-restricted", "account-without-condition", policy_edit(
+        "chat-replication-role", lambda d: d["Statement"][0].update(
+            Principal={"AWS": "arn:aws:iam::210987654321:root"}), "assumeRolePolicy"),
+         "must restrict who assumes the role"),
+    Case("iam-role-trust-restricted", "s3-with-another-service", policy_edit(
+        "chat-replication-role", lambda d: d["Statement"][0].update(
+            Principal={"Service": ["s3.amazonaws.com", "ecs-tasks.amazonaws.com"]}), "assumeRolePolicy"),
          "must restrict who assumes the role"),
     Case("iam-role-trust-restricted", "anyone", policy_edit(
         "chat-replication-role", lambda d: d["Statement"][0].update(Principal={"AWS": "*"}), "assumeRolePolicy"),

@@ -74,3 +74,18 @@ def test_the_exceptions_schema_requires_a_reason():
 
     schema = config_properties(BY_NAME["s3-versioning-enabled"])["exceptions"]
     assert schema["items"]["required"] == ["resource", "reason"]
+
+
+@pytest.mark.parametrize("service", ["s3.amazonaws.com", "ec2.amazonaws.com", "lambda.amazonaws.com"])
+def test_a_service_aws_documents_without_a_trust_condition_passes_without_one(stacks, service):
+    """AWS's trust policies for these roles carry no condition: the S3 replication role (Amazon S3 User Guide,
+    "Setting up permissions for live replication"), an instance role (Amazon EC2 User Guide, "IAM roles for Amazon
+    EC2") and a Lambda execution role (AWS Lambda Developer Guide, "Defining Lambda function permissions with an
+    execution role"). Requiring one would lock the service out, so the rule does not."""
+    from tests.policies.cases import policy_edit
+
+    analyzed = analyzed_stack(stacks["prod"])
+    policy_edit("chat-replication-role", lambda d: d["Statement"][0].update(Principal={"Service": service}),
+                "assumeRolePolicy")(analyzed)
+    config = pack_config("prod").get("iam-role-trust-restricted")
+    assert rule_messages("iam-role-trust-restricted", analyzed, config) == []

@@ -16,8 +16,11 @@ def test_plan_json_is_only_json_with_the_documented_shape():
     assert plan["policy"]["summary"].startswith("policy storage-guard") and plan["policy"]["violations"]
     assert plan["warnings"] == []
     resource = plan["resources"][0]
-    assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "options"}
-    assert set(resource["options"]) - {"aliases"} == {"protect", "retainOnDelete", "dependsOn", "provider"}
+    assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "options", "id"}
+    optional = {"aliases", "deleteBeforeReplace", "replaceOnChanges", "ignoreChanges", "replacementTrigger"}
+    assert set(resource["options"]) - optional == {"protect", "retainOnDelete", "dependsOn", "provider"}
+    [key] = [r for r in plan["resources"] if r["name"] == "chat-identity-access-key"]
+    assert key["options"]["deleteBeforeReplace"] is True and key["options"]["replacementTrigger"] == 1
     [bucket] = [r for r in plan["resources"] if r["name"] == "chat-storage-bucket"]
     assert bucket["urn"].endswith("app-storage:index:AppStorage$app-storage:index:SecureBucket$"
                                   "aws:s3/bucket:Bucket::" + bucket["name"])

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies
 
 from cli.offline import evaluate, run_main
 from components.settings.gate import parse_settings
+from components.settings.identities import EKS_SUBJECT, GITHUB_SUBJECT, oidc_subject_problem
 from components.settings.types import SettingsError
 from tests.helpers import as_config, stack_values
 
@@ -21,7 +22,9 @@ plausible = strategies.sampled_from([
     "7", "30", "400", "²", "-1", "x" * 70, "a.b", "max-age=60", "GET", "PATCH", "\n", "team<1>"])
 scalars = strategies.one_of(strategies.none(), strategies.booleans(), strategies.integers(-5, 1000),
                             strategies.integers(min_value=10 ** 20, max_value=10 ** 40), strategies.floats(0, 500),
-                            strategies.text(max_size=12), plausible)
+                            strategies.text(max_size=12), plausible,
+                            # a number too long to read, as the CLI hands it over (text, see test_settings)
+                            strategies.integers(300, 6000).map(lambda digits: "9" * digits))
 keys = strategies.sampled_from([
     "dialect", "bucketName", "areas", "access", "prefix", "cacheControl", "presignSeconds", "cors", "origins",
     "methods", "lifecycle", "area", "transitions", "days", "storageClass", "expireDays", "region", "enabled",
@@ -129,3 +132,25 @@ def test_null_anywhere_is_refused_or_planned_never_a_crash(stack, where):
     config = replaced(stack_values(stack), where, None)
     if parsed(stack, config) is not None:
         assert evaluate(stack, as_config(config), run_main).resources
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.tuples(strategies.sampled_from(["repo:", "system:serviceaccount:", "repo", "system:", "re", ""]),
+                         strategies.text(alphabet="ab*?/:-", max_size=12)).map("".join))
+def test_an_accepted_oidc_subject_confines_github_to_one_owner_and_eks_to_one_namespace(subject):
+    """Whatever the subject, the gate answers; one it accepts can only match subjects of one GitHub owner
+    (repo:<owner>/...) or one EKS namespace (system:serviceaccount:<namespace>:...), or is of another shape that is
+    not only wildcards (GitHub Docs, "OpenID Connect reference"; Amazon EKS User Guide, "Assign IAM roles to
+    Kubernetes service accounts")."""
+    if oidc_subject_problem(subject) is not None:
+        return
+    literal = subject.split("*")[0].split("?")[0]
+    assert literal, subject
+    if subject.startswith(GITHUB_SUBJECT):
+        owner, slash, _ = subject[len(GITHUB_SUBJECT):].partition("/")
+        assert slash and owner and "*" not in owner and "?" not in owner, subject
+    elif subject.startswith(EKS_SUBJECT):
+        namespace, colon, _ = subject[len(EKS_SUBJECT):].partition(":")
+        assert colon and namespace and "*" not in namespace and "?" not in namespace, subject
+    elif literal != subject:  # a wildcard: it must not stand where `repo:` or `system:serviceaccount:` is spelled
+        assert not GITHUB_SUBJECT.startswith(literal) and not EKS_SUBJECT.startswith(literal), subject

@@ -640,3 +640,46 @@ def test_fails_a_number_too_large_to_read_in_structured_config():
         parse_settings(config, "app-storage", "test")
     [message] = caught.value.problems
     assert message.startswith("app-storage:apps: is not readable structured config") and len(message) < 400
+
+
+STACK_FILE = "config:\n  aws:region: us-east-1\n  app-storage:encryption: kms\n  app-storage:cdn: {enabled: true}\n"
+TOO_LONG = "9" * 5000
+
+
+@pytest.mark.parametrize("line, key, fix", [
+    pytest.param(f"app-storage:noncurrentVersionExpirationDays: {TOO_LONG}",
+                 "app-storage:noncurrentVersionExpirationDays", "Set a number of days in that range.", id="top-level"),
+    pytest.param(f"app-storage:noncurrentVersionExpirationDays: -{TOO_LONG}",
+                 "app-storage:noncurrentVersionExpirationDays", "Set a number of days in that range.", id="negative"),
+    pytest.param(f"app-storage:identity: {{rotation: {{generation: {TOO_LONG}}}}}",
+                 "app-storage:identity.rotation.generation", "Set a number of generations in that range.", id="nested"),
+    pytest.param(f"app-storage:tags: {{team: {TOO_LONG}}}", "app-storage:tags.team",
+                 "a tag value has at most 256 characters", id="tag-value"),
+])
+def test_fails_a_number_too_long_to_read_in_a_stack_file_naming_its_key(tmp_path, capsys, line, key, fix):
+    """Python will not read an integer of more than 4300 digits (ValueError "Exceeds the limit (4300 digits) for
+    integer string conversion", with advice about sys.set_int_max_str_digits; Python docs, "Integer string conversion
+    length limitation"). The Pulumi CLI's YAML reader, yaml.v3, keeps a number beyond a float's range as text
+    (resolve.go), and so does `make plan`: the gate then names the key, the number's size and what to write."""
+    from cli import main as cli
+
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(f"{STACK_FILE}  {line}\n")
+    code = cli.main(["plan", "--stack", "dev", "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    [problem] = [text for text in err.splitlines() if text.startswith("  - ")]
+    assert problem.startswith(f"  - {key}: ") and "(got a number of 5,000 digits)" in problem and fix in problem, err
+    assert "set_int_max_str_digits" not in err and "4300" not in err and "Traceback" not in err
+
+
+def test_a_number_beyond_a_floats_range_reads_as_text_as_the_pulumi_cli_reads_it(tmp_path):
+    """yaml.v3 (resolve.go) tries int64, uint64, then float64, and keeps the text when strconv.ParseFloat overflows:
+    1e308 is still a number, a 310-digit one is text. Smaller numbers read as before."""
+    from cli.stack_file import read_yaml_map
+
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(f"config:\n  a: 1{'0' * 308}\n  b: 1{'0' * 309}\n  c: -{'9' * 400}\n  d: 42\n  e: '{TOO_LONG}'\n")
+    config = read_yaml_map(path)[0]["config"]
+    assert config["a"] == 10 ** 308 and config["d"] == 42
+    assert (config["b"], config["c"], config["e"]) == ("1" + "0" * 309, "-" + "9" * 400, TOO_LONG)
