@@ -75,11 +75,17 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
     def program() -> None:
         declared: dict[str, pulumi.Resource] = {}
         for recorded in plan.resources:
+            recorded_options = recorded.options
             options = pulumi.ResourceOptions(
                 parent=declared.get(recorded.parent or ""),
-                protect=recorded.options["protect"],
-                retain_on_delete=recorded.options["retainOnDelete"],
-                depends_on=[declared[urn] for urn in recorded.options["dependsOn"] if urn in declared])
+                protect=recorded_options["protect"],
+                retain_on_delete=recorded_options["retainOnDelete"],
+                depends_on=[declared[urn] for urn in recorded_options["dependsOn"] if urn in declared],
+                aliases=recorded_options.get("aliases"),
+                delete_before_replace=recorded_options.get("deleteBeforeReplace"),
+                replacement_trigger=recorded_options.get("replacementTrigger"),
+                replace_on_changes=recorded_options.get("replaceOnChanges"),
+                ignore_changes=recorded_options.get("ignoreChanges"))
             if recorded.custom:
                 arguments = {_snake(key): value for key, value in recorded.inputs.items()}
                 declared[recorded.urn] = provider_class(recorded.type)(recorded.name, opts=options, **arguments)

@@ -126,8 +126,10 @@ IDENTITY_KEYS = (
     Key("trust", "map", None, "Required with kind role: exactly one of service, oidc, principals."),
 )
 ROTATION_KEYS = (
-    Key("generation", "integer", 1, "The current key's generation; raising it adds a key and keeps the previous."),
-    Key("retirePrevious", "boolean", False, "Delete the previous generation's key now."),
+    Key("generation", "integer", 1, "The current key's generation; raise it one at a time: the new key takes the "
+        "slot of the one before the previous, which is deleted first, and the previous stays live."),
+    Key("retirePrevious", "boolean", False, "Delete the previous generation's key now (not in the update that "
+        "raises the generation)."),
 )
 TRUST_KEYS = (
     Key("service", "string", None, "A platform's service principal.", TRUSTED_SERVICES),

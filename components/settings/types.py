@@ -61,7 +61,8 @@ class IdentitySettings:
     """How an app authenticates: `user` (access keys, rotated by generation) or `role` (AWS only, no key)."""
     kind: str = "user"
     generation: int = 1
-    """The current key's generation; raising it creates a new key and keeps the previous one live."""
+    """The current key's generation; raising it by one replaces the key before the previous one (in the slot they
+    share, deleted first) and keeps the previous one live."""
     retire_previous: bool = False
     trust: Trust | None = None
 
