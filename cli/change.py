@@ -28,16 +28,22 @@ resources sharing one physical name at any step, and the key an app's `.env` hol
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cli import provider_rules
 from cli.offline import BUCKET_TYPES, UNKNOWN_MARK
+from components.messages import one_line
+from components.minio.minio_identity import service_account_resource_name
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+KEY_HOLDERS = frozenset((ACCESS_KEY, "minio:index/iamUser:IamUser", "minio:index/iamServiceAccount:IamServiceAccount"))
+"""The resources whose id is an app's access key id: an IAM access key; a MinIO user (its name is its key) and a
+MinIO service account (terraform-provider-minio v1.20.1 resource_minio_service_account.go: SetId(accessKey))."""
 MAX_KEYS_PER_USER = 2
 """IAM's quota of access keys per user ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas)."""
 
@@ -97,11 +103,11 @@ class Step:
 @dataclass(frozen=True)
 class Hazard:
     kind: str
-    """protected | data | access-keys | physical-name | current-key"""
+    """protected | data | access-keys | physical-name | current-key | key-generation"""
     urn: str
     message: str
     step: int
-    """The 1-based number of the step it happens at."""
+    """The 1-based number of the step it happens at; 0 for the change as a whole."""
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "urn": self.urn, "step": self.step, "message": self.message}
@@ -116,20 +122,62 @@ class Change:
     stops_at: int | None = None
     """The step at which the engine stops the update (a protected resource replaced), 1-based."""
     notes: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    """Deletes the engine does not take: of a protected resource, and of what such a resource depends on."""
 
     def as_dict(self) -> dict:
         return {"stack": self.stack, "steps": [s.as_dict() for s in self.steps], "unchanged": self.unchanged,
-                "stopsAt": self.stops_at, "hazards": [h.as_dict() for h in self.hazards], "notes": self.notes}
+                "stopsAt": self.stops_at, "skipped": self.skipped, "hazards": [h.as_dict() for h in self.hazards],
+                "notes": self.notes}
 
 
 # --- reading plans --------------------------------------------------------------------------------------------
 
 
-def resources_of(document: dict) -> list[Resource]:
-    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], custom=bool(r.get("custom", True)),
-                     inputs=r.get("inputs") or {}, options=r.get("options") or {}, parent=r.get("parent"),
-                     id=r.get("id") or "")
-            for r in document.get("resources", [])]
+
+
+def _fail(path: Path, what: str) -> ChangeError:
+    return ChangeError(f"BASE={path}: not a plan JSON ({what}); give the output of `make -s plan STACK=<stack> "
+                       "FORMAT=json` at the deployed commit")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+_OPTION_TYPES: dict[str, Callable[[Any], bool]] = {
+    "protect": lambda v: isinstance(v, bool), "retainOnDelete": lambda v: isinstance(v, bool),
+    "deleteBeforeReplace": lambda v: isinstance(v, bool), "dependsOn": _strings, "aliases": _strings,
+    "replaceOnChanges": _strings, "ignoreChanges": _strings, "provider": lambda v: v is None or isinstance(v, str),
+}
+
+
+def _check_document(document: Any, path: Path) -> None:
+    """Every field the model reads has the shape `make plan FORMAT=json` writes; anything else is refused whole."""
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise _fail(path, "no `resources` list")
+    for index, resource in enumerate(document["resources"]):
+        where = f"resources[{index}]"
+        if not isinstance(resource, dict) or not all(isinstance(resource.get(k), str) for k in ("urn", "type", "name")):
+            raise _fail(path, f"{where} has no urn, type and name as text")
+        for key, valid in (("parent", lambda v: v is None or isinstance(v, str)), ("id", lambda v: isinstance(v, str)),
+                           ("custom", lambda v: isinstance(v, bool)), ("inputs", lambda v: isinstance(v, dict)),
+                           ("options", lambda v: isinstance(v, dict))):
+            if key in resource and not valid(resource[key]):
+                raise _fail(path, f"{where}.{key} is {type(resource[key]).__name__}")
+        for key, valid in _OPTION_TYPES.items():
+            options = resource.get("options") or {}
+            if key in options and not valid(options[key]):
+                raise _fail(path, f"{where}.options.{key} is {type(options[key]).__name__}")
+    outputs = document.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise _fail(path, "`outputs` is not a map")
+    for app, output in outputs.items():
+        keys = output.get("access_keys") if isinstance(output, dict) else None
+        if keys is not None and not (isinstance(keys, list) and all(
+                isinstance(k, dict) and isinstance(k.get("generation"), int) and isinstance(k.get("current"), bool)
+                and isinstance(k.get("access_key_id"), (str, type(None))) for k in keys)):
+            raise _fail(path, f"outputs.{app}.access_keys is not a list of {{generation, access_key_id, current}}")
 
 
 def read_base(path: Path, stack: str) -> dict:
@@ -139,17 +187,54 @@ def read_base(path: Path, stack: str) -> dict:
     except FileNotFoundError:
         raise ChangeError(f"BASE={path}: no such file; save the deployed commit's plan with "
                           "`make -s plan STACK=<stack> FORMAT=json > deployed.json`") from None
+    except RecursionError:
+        raise _fail(path, "nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ChangeError(f"BASE={path}: not a plan JSON ({error})") from None
-    resources = document.get("resources") if isinstance(document, dict) else None
-    if not isinstance(resources, list) or not all(
-            isinstance(r, dict) and {"urn", "type", "name"} <= set(r) for r in resources):
-        raise ChangeError(f"BASE={path}: not a plan JSON (no `resources` list of urn/type/name records); give the "
-                          "output of `make -s plan STACK=<stack> FORMAT=json` at the deployed commit")
+        raise _fail(path, one_line(str(error))) from None
+    _check_document(document, path)
     if document.get("stack") not in (None, stack):
         raise ChangeError(f"BASE={path} is a plan of stack {document['stack']!r}, not {stack!r}: every URN names its "
                           f"stack, so nothing would match; give the deployed plan of {stack}")
     return document
+
+
+def resources_of(document: dict) -> list[Resource]:
+    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], custom=bool(r.get("custom", True)),
+                     inputs=r.get("inputs") or {}, options=r.get("options") or {}, parent=r.get("parent"),
+                     id=r.get("id") or "")
+            for r in document.get("resources", [])]
+
+
+# --- the apps' keys -------------------------------------------------------------------------------------------
+
+
+def _generation_named(app: str, generation: int) -> tuple[str, ...]:
+    """The resource names a key of `generation` had before key slots (AWS key; MinIO user or service account)."""
+    if generation == 1:
+        return f"{app}-identity-access-key", f"{app}-identity-user"
+    return f"{app}-identity-access-key-g{generation}", service_account_resource_name(f"{app}-identity", generation)
+
+
+def live_keys(document: dict) -> dict[str, tuple[str, int, bool]]:
+    """Each app's live keys in a plan, by the URN of the resource that holds them: {urn: (app, generation,
+    current)}. Found by the id the outputs name (`<app>.access_keys`; an IAM access key's id, a MinIO user's name,
+    a MinIO service account's access key), or, in a plan saved before ids were recorded, by the resource name the
+    generation had then."""
+    holders = [r for r in resources_of(document) if r.type in KEY_HOLDERS]
+    by_id = {r.id: r for r in holders if r.id}
+    found = {}
+    for app, output in sorted((document.get("outputs") or {}).items()):
+        for key in (output.get("access_keys") or []) if isinstance(output, dict) else []:
+            resource = by_id.get(key["access_key_id"]) or next(
+                (r for r in holders if r.name in _generation_named(app, key["generation"])), None)
+            if resource:
+                found[resource.urn] = (app, key["generation"], key["current"])
+    return found
+
+
+def _keeps_keys(document: dict, app: str) -> bool:
+    output = (document.get("outputs") or {}).get(app)
+    return bool(output.get("access_keys")) if isinstance(output, dict) else False
 
 
 # --- diffs ----------------------------------------------------------------------------------------------------
@@ -157,9 +242,15 @@ def read_base(path: Path, stack: str) -> dict:
 
 def _changed_inputs(old: Resource, new: Resource) -> list[str]:
     ignored = set(new.option("ignoreChanges") or [])
-    return sorted(key for key in set(old.inputs) | set(new.inputs)
-                  if key not in ignored and (old.inputs.get(key) != new.inputs.get(key)
-                                             or new.inputs.get(key) == UNKNOWN_MARK))
+    changed = []
+    for key in sorted(set(old.inputs) | set(new.inputs)):
+        before, after = old.inputs.get(key), new.inputs.get(key)
+        if key in ignored or (before == after and after != UNKNOWN_MARK):
+            continue
+        if key == "region" and None in (before, after):
+            continue  # pulumi-aws fills an unset region with the provider's (provider/region.go applyRegion)
+        changed.append(key)
+    return changed
 
 
 def _trigger_replaces(old: Resource, new: Resource) -> bool:
@@ -189,41 +280,88 @@ def replacement_reasons(old: Resource, new: Resource) -> tuple[list[str], list[s
 # --- the engine's order ---------------------------------------------------------------------------------------
 
 
-def _dependency_order(resources: list[Resource]) -> list[Resource]:
-    """A registration order the engine can see: every resource after what it depends on; ties by URN."""
-    by_urn = {r.urn: r for r in resources}
+@dataclass(frozen=True)
+class _Decision:
+    """What the engine does with one registration."""
+
+    resource: Resource
+    old: Resource | None
+    reasons: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def protected_replacement(self) -> bool:
+        """`continueStepsFromDiff`: a replacement of a resource protected in the state and in the program."""
+        return bool(self.reasons and self.old and self.old.option("protect") and self.resource.option("protect"))
+
+
+def _claims(base: dict[str, Resource], new: list[Resource]) -> dict[str, str]:
+    """Which base URN each new resource takes over (`getOldResource`): its own URN, else its first alias found in
+    BASE and not taken by another."""
+    claimed = {r.urn: r.urn for r in new if r.urn in base}
+    taken = set(claimed.values())
+    for resource in sorted(new, key=lambda r: r.urn):
+        if resource.urn in claimed:
+            continue
+        alias = next((urn for urn in resource.option("aliases", ()) if urn in base and urn not in taken), None)
+        if alias:
+            claimed[resource.urn] = alias
+            taken.add(alias)
+    return claimed
+
+
+def _registration_order(decisions: dict[str, _Decision]) -> list[_Decision]:
+    """An order the program may register in: each resource after what it depends on. Where the engine's order is
+    free (parallel chains), the protected replacement that needs the fewest registrations before it comes first,
+    with what it needs, since the engine stops at the first one it meets; then the rest by URN. The steps shown
+    before a stop are those that must precede it."""
+    pending = {urn: decision.resource.dependencies & set(decisions) - {urn} for urn, decision in decisions.items()}
+    dependents: dict[str, list[str]] = {}
+    for urn, deps in pending.items():
+        for dep in deps:
+            dependents.setdefault(dep, []).append(urn)
+
+    first_stop = min((_ancestors(urn, pending) | {urn} for urn, d in decisions.items() if d.protected_replacement),
+                     key=lambda needed: (len(needed), sorted(needed)), default=set())
+
+    def priority(urn: str) -> tuple[int, str]:
+        return (0 if urn in first_stop else 1, urn)
+
+    ready = [priority(urn) for urn, deps in pending.items() if not deps]
+    heapq.heapify(ready)
     placed: set[str] = set()
-    ordered: list[Resource] = []
-
-    def place(resource: Resource, visiting: frozenset[str]) -> None:
-        if resource.urn in placed or resource.urn in visiting:
-            return
-        for dep in sorted(resource.dependencies):
-            if dep in by_urn:
-                place(by_urn[dep], visiting | {resource.urn})
-        placed.add(resource.urn)
-        ordered.append(resource)
-
-    for resource in sorted(resources, key=lambda r: r.urn):
-        place(resource, frozenset())
+    ordered: list[_Decision] = []
+    while len(ordered) < len(decisions):
+        if not ready:  # a cycle, which a program cannot register: take the first left rather than loop
+            heapq.heappush(ready, min(priority(urn) for urn in decisions if urn not in placed))
+        _, urn = heapq.heappop(ready)
+        if urn in placed:
+            continue
+        placed.add(urn)
+        ordered.append(decisions[urn])
+        for dependent in dependents.get(urn, ()):
+            pending[dependent].discard(urn)
+            if not pending[dependent] and dependent not in placed:
+                heapq.heappush(ready, priority(dependent))
     return ordered
+
+
+def _ancestors(urn: str, dependencies: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        for dep in dependencies.get(todo.pop(), ()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
 
 
 def _delete_order(condemned: list[Resource], base: dict[str, Resource]) -> list[Resource]:
     """`ScheduleDeletes`: antichains of condemned resources with no condemned dependency left, reversed, so
     dependents go before what they depend on; each antichain by URN (the engine runs it in parallel)."""
-    def reaches(urn: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [urn]
-        while todo:
-            for dep in base[todo.pop()].dependencies:
-                if dep in base and dep not in seen:
-                    seen.add(dep)
-                    todo.append(dep)
-        return seen
-
     urns = {r.urn for r in condemned}
-    closure = {r.urn: reaches(r.urn) & (urns - {r.urn}) for r in condemned}
+    closure = {r.urn: _reaches(r.urn, base) & (urns - {r.urn}) for r in condemned}
     remaining = {r.urn: r for r in condemned}
     antichains: list[list[Resource]] = []
     while remaining:
@@ -235,171 +373,139 @@ def _delete_order(condemned: list[Resource], base: dict[str, Resource]) -> list[
     return [r for chain in reversed(antichains) for r in chain]
 
 
+def _reaches(urn: str, base: dict[str, Resource]) -> set[str]:
+    """Everything `urn` depends on, transitively (`DependenciesOf`: parent, dependencies, provider)."""
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        for dep in base[todo.pop()].dependencies:
+            if dep in base and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
 def steps_of(base: list[Resource], new: list[Resource]) -> tuple[list[Step], int, dict[str, str]]:
     """The engine's steps from `base` to `new`, the number of resources left as they are, and which new URN
-    claimed which base URN (by URN, then by its first alias present in BASE: `getOldResource`)."""
+    claimed which base URN."""
     olds = {r.urn: r for r in base}
-    claimed: dict[str, str] = {}
+    claimed = _claims(olds, new)
+    decisions = {}
+    for resource in new:
+        old = olds.get(claimed.get(resource.urn, ""))
+        reasons, changed = replacement_reasons(old, resource) if old and resource.custom else ([], [])
+        decisions[resource.urn] = _Decision(resource, old, tuple(reasons), tuple(changed))
     steps: list[Step] = []
     pending_deletes: list[Resource] = []
     unchanged = 0
-    for resource in _dependency_order(new):
-        old_urn = next((urn for urn in (resource.urn, *resource.option("aliases", ())) if urn in olds
-                        and urn not in claimed.values()), None)
-        if old_urn is None:
-            if resource.custom:
-                steps.append(Step("create", resource, PROGRAM))
-            continue
-        claimed[resource.urn] = old_urn
-        old = olds[old_urn]
+    for decision in _registration_order(decisions):
+        resource, old = decision.resource, decision.old
         if not resource.custom:
             continue
-        reasons, changed = replacement_reasons(old, resource)
-        if reasons:
-            why = "; ".join(reasons)
-            if resource.option("deleteBeforeReplace"):
-                steps.append(Step("delete-replaced", old, PROGRAM, f"delete-before-replace: {why}"))
-                steps.append(Step("create-replacement", resource, PROGRAM, why))
-            else:
-                steps.append(Step("replace", resource, PROGRAM, f"create-before-delete: {why}"))
-                pending_deletes.append(old)
-        elif changed:
-            steps.append(Step("update", resource, PROGRAM, ", ".join(changed)))
+        why = "; ".join(decision.reasons)
+        if old is None:
+            steps.append(Step("create", resource, PROGRAM))
+        elif decision.reasons and resource.option("deleteBeforeReplace"):
+            steps.append(Step("delete-replaced", old, PROGRAM, f"delete-before-replace: {why}"))
+            steps.append(Step("create-replacement", resource, PROGRAM, why))
+        elif decision.reasons:
+            steps.append(Step("replace", resource, PROGRAM, f"create-before-delete: {why}"))
+            pending_deletes.append(old)
+        elif decision.changed:
+            steps.append(Step("update", resource, PROGRAM, ", ".join(decision.changed)))
         else:
             unchanged += 1
-    gone = [r for r in base if r.urn not in claimed.values()]
+    gone = [r for r in base if r.urn not in set(claimed.values())]
     replaced = {r.urn for r in pending_deletes}
     for resource in _delete_order([*pending_deletes, *gone], olds):
         if not resource.custom:
             continue
-        replaced_original = resource.urn in replaced
-        steps.append(Step("delete-replaced" if replaced_original else "delete", resource, AFTER,
-                          "the original of a replacement" if replaced_original else "no longer declared"))
+        retained = "; retained on delete: it stays in the cloud, unmanaged" if resource.option("retainOnDelete") else ""
+        why = "the original of a replacement" if resource.urn in replaced else "no longer declared"
+        steps.append(Step("delete-replaced" if resource.urn in replaced else "delete", resource, AFTER, why + retained))
     return steps, unchanged, claimed
 
 
 # --- hazards --------------------------------------------------------------------------------------------------
 
 
-def live_keys(document: dict) -> dict[str, tuple[str, int, bool]]:
-    """Each app's live access keys in a plan, by the URN of their resource: {urn: (app, generation, current)}.
-    Found by the id the outputs name (`<app>.access_keys`); a plan saved before ids were recorded gives none."""
-    by_id = {r.id: r for r in resources_of(document) if r.type == ACCESS_KEY and r.id}
-    found = {}
-    for app, output in sorted((document.get("outputs") or {}).items()):
-        for key in (output.get("access_keys") or []) if isinstance(output, dict) else []:
-            resource = by_id.get(key.get("access_key_id"))
-            if resource:
-                found[resource.urn] = (app, key.get("generation"), bool(key.get("current")))
-    return found
-
-
-def _keeps_keys(document: dict, app: str) -> bool:
-    return bool(((document.get("outputs") or {}).get(app) or {}).get("access_keys"))
-
-
 class _Live:
-    """What exists in the cloud at each step: instances of resources, by (side, URN); retained ones stay."""
+    """What exists in the cloud at each step: instances by (side, URN), indexed by the name they hold and, for IAM
+    access keys, by their user; a retained resource stays after its delete (a bucket's configuration is then
+    overwritten by its replacement, so it holds nothing)."""
 
     def __init__(self, base: list[Resource]):
-        self.instances: dict[tuple[str, str], Resource] = {("base", r.urn): r for r in base if r.custom}
+        self.instances: dict[tuple[str, str], Resource] = {}
+        self.by_name: dict[tuple, set[tuple[str, str]]] = {}
+        self.keys_by_user: dict[str, set[tuple[str, str]]] = {}
+        for resource in base:
+            if resource.custom:
+                self._add(("base", resource.urn), resource)
+
+    @staticmethod
+    def name_key(resource: Resource) -> tuple | None:
+        name = resource.physical_name
+        if name is None:
+            return None
+        if resource.type in provider_rules.CASE_INSENSITIVE_NAMES:
+            name = name.lower()
+        region = resource.inputs.get("region") if resource.type in provider_rules.REGIONAL_NAMES else None
+        return resource.type, region, name
+
+    def _add(self, key: tuple[str, str], resource: Resource) -> None:
+        self.instances[key] = resource
+        if (name := self.name_key(resource)) is not None:
+            self.by_name.setdefault(name, set()).add(key)
+        if resource.type == ACCESS_KEY:
+            self.keys_by_user.setdefault(str(resource.inputs.get("user")), set()).add(key)
+
+    def _remove(self, key: tuple[str, str]) -> None:
+        resource = self.instances.pop(key, None)
+        if resource is None:
+            return
+        if (name := self.name_key(resource)) is not None:
+            self.by_name.get(name, set()).discard(key)
+        if resource.type == ACCESS_KEY:
+            self.keys_by_user.get(str(resource.inputs.get("user")), set()).discard(key)
 
     def apply(self, step: Step, claimed: dict[str, str]) -> None:
         resource = step.resource
         if step.op in ("create", "replace", "create-replacement"):
-            self.instances[("new", resource.urn)] = resource
+            self._add(("new", resource.urn), resource)
         elif step.op == "update":
-            self.instances[("base", claimed[resource.urn])] = resource
-        elif not resource.option("retainOnDelete"):  # a retained resource stays in the account
-            self.instances.pop(("base", resource.urn), None)
+            key = ("base", claimed[resource.urn])
+            self._remove(key)
+            self._add(key, resource)
+        elif not resource.option("retainOnDelete") or resource.type in provider_rules.BUCKET_CONFIGURATIONS:
+            self._remove(("base", resource.urn))
 
-    def keys_per_user(self) -> dict[str, list[Resource]]:
-        users: dict[str, list[Resource]] = {}
-        for resource in self.instances.values():
-            if resource.type == ACCESS_KEY:
-                users.setdefault(str(resource.inputs.get("user")), []).append(resource)
-        return users
+    def holders(self, resource: Resource) -> list[Resource]:
+        name = self.name_key(resource)
+        return [self.instances[key] for key in sorted(self.by_name.get(name, ()))] if name else []
 
-    def shared_names(self) -> Iterator[tuple[str, str, list[Resource]]]:
-        named: dict[tuple[str, str], list[Resource]] = {}
-        for resource in self.instances.values():
-            name = resource.physical_name
-            if name:
-                key = name.lower() if resource.type in provider_rules.CASE_INSENSITIVE_NAMES else name
-                named.setdefault((resource.type, key), []).append(resource)
-        for (token, name), holders in sorted(named.items()):
-            if len(holders) > 1:
-                yield token, name, holders
+    def user_keys(self, resource: Resource) -> tuple[str, list[Resource]]:
+        user = str(resource.inputs.get("user"))
+        return user, [self.instances[key] for key in sorted(self.keys_by_user.get(user, ()))]
 
 
-def _bucket_hazard(step: Step) -> str:
-    bucket = step.resource.physical_name or step.resource.name
-    if step.resource.option("retainOnDelete"):
-        return (f"bucket {bucket} ({step.resource.name}) leaves the stack with its data (retained on delete): the app "
-                "is pointed at a new, empty bucket. Keep the bucket's name and settings that force a replacement "
-                "as deployed, or copy its objects first")
-    if step.resource.inputs.get("forceDestroy") is True:
-        return (f"bucket {bucket} ({step.resource.name}) is deleted with every object in it (forceDestroy): its data "
-                "is gone. Keep the bucket's name as deployed, or copy its objects to the new bucket first")
-    return (f"bucket {bucket} ({step.resource.name}) is deleted: S3 refuses while it holds objects (BucketNotEmpty) "
-            "and the update fails there; an empty one is gone. Keep the bucket's name as deployed")
-
-
-def hazards_of(steps: list[Step], base: list[Resource], claimed: dict[str, str], base_document: dict,
-               new_document: dict) -> tuple[list[Hazard], int | None]:
-    """Walk the steps over what exists, naming each hazard once, at the step it happens."""
-    hazards: list[Hazard] = []
-    stops_at = None
-    live = _Live(base)
-    olds = {r.urn: r for r in base}
-    current_keys = {urn: (app, generation) for urn, (app, generation, current) in live_keys(base_document).items()
-                    if current}
-    seen_pairs: set[tuple[str, ...]] = set()
-    over_quota: set[str] = set()
-    for number, step in enumerate(steps, 1):
-        resource = step.resource
-        replacing = step.op in ("replace", "delete-replaced") and step.phase == PROGRAM
-        if replacing:
-            old = olds[claimed.get(resource.urn, resource.urn)]
-            new_protect = resource.option("protect") if step.op == "replace" else _new_protect(resource, claimed,
-                                                                                              steps)
-            if old.option("protect") and new_protect:
-                hazards.append(Hazard("protected", old.urn, (
-                    f"{old.type} {old.name} is protected and would be replaced ({step.why.split(': ', 1)[-1]}): the "
-                    "engine stops the update here, after the steps before it. Keep what forces the replacement as "
-                    "deployed, or unprotect it on purpose first"), number))
-                stops_at = stops_at or number
-        elif step.op == "delete" and resource.option("protect"):
-            hazards.append(Hazard("protected", resource.urn, (
-                f"{resource.type} {resource.name} is protected and no longer declared: deleting it fails "
-                "(the engine goes on with the other deletes, then fails the update). Declare it again, or run "
-                "`pulumi state unprotect` on purpose first"), number))
-        if resource.type in BUCKET_TYPES and step.op in ("delete", "delete-replaced"):
-            hazards.append(Hazard("data", resource.urn, _bucket_hazard(step), number))
-        if step.op in ("delete", "delete-replaced") and resource.urn in current_keys:
-            app, generation = current_keys[resource.urn]
-            if _keeps_keys(new_document, app):
-                hazards.append(Hazard("current-key", resource.urn, _current_key_deleted(app, generation, step),
-                                      number))
-        live.apply(step, claimed)
-        for user, keys in sorted(live.keys_per_user().items()):
-            if len(keys) > MAX_KEYS_PER_USER and user not in over_quota:
-                over_quota.add(user)
-                hazards.append(Hazard("access-keys", resource.urn, (
-                    f"IAM user {user} would hold {len(keys)} access keys at this step "
-                    f"({', '.join(sorted(k.name for k in keys))}): IAM refuses more than {MAX_KEYS_PER_USER} "
-                    "(LimitExceeded), and every later `pulumi up` fails the same way. Rotate one generation at a "
-                    "time, or retire the previous key first"), number))
-        for token, name, holders in live.shared_names():
-            pair = (token, name, *sorted(h.urn for h in holders))
-            if pair not in seen_pairs:
-                seen_pairs.add(pair)
-                hazards.append(Hazard("physical-name", resource.urn, _shared_name(token, name, holders), number))
-    return hazards, stops_at
+def _bucket_hazard(step: Step) -> str | None:
+    """What a bucket's delete does to its data; None where nothing is lost (a retained bucket no longer declared)."""
+    resource = step.resource
+    bucket = f"bucket {resource.physical_name or resource.name} ({resource.name})"
+    replaced = step.op == "delete-replaced"
+    fix = ("Keep the bucket's name and what else forces its replacement as deployed, or copy its objects to the new "
+           "bucket first" if replaced else "Declare the app again, or empty and export the bucket first")
+    if resource.option("retainOnDelete"):
+        return (f"{bucket} leaves the stack with its data (retained on delete): the app is pointed at a new, empty "
+                f"bucket. {fix}") if replaced else None
+    if resource.inputs.get("forceDestroy") is True:
+        return f"{bucket} is deleted with every object in it (forceDestroy): its data is gone. {fix}"
+    return (f"{bucket} is deleted: S3 refuses while it holds objects (BucketNotEmpty) and the update fails there; an "
+            f"empty one is gone. {fix}")
 
 
 def _current_key_deleted(app: str, generation: int, step: Step) -> str:
-    text = (f"the access key of generation {generation}, which app {app}'s .env holds, is deleted by this update "
+    text = (f"the key of generation {generation}, which app {app}'s .env holds, is deleted by this update "
             f"({step.why}): running instances lose access before they have its successor.")
     if "replacement trigger" in step.why or step.op == "delete":
         return text + (" Raise `rotation.generation` by one at a time with `retirePrevious: false`, give every "
@@ -419,23 +525,135 @@ def _shared_name(token: str, name: str, holders: list[Resource]) -> str:
             "set `deleteBeforeReplace` where the old one may go first")
 
 
-def _new_protect(original: Resource, claimed: dict[str, str], steps: list[Step]) -> bool:
-    """The program's `protect` for the resource that replaces `original` (delete-before-replace)."""
+def _relabelled_keys(claimed: dict[str, str], new: list[Resource], olds: dict[str, Resource],
+                     base_keys: dict) -> list[tuple[str, str]]:
+    """(URN, message) for each key slot that takes over a key deployed before slots with another generation: the
+    trigger was never recorded, so the engine does not replace (`shouldTriggerReplace`) and the old key would be
+    handed out as the new generation."""
+    found = []
+    for resource in new:
+        trigger = resource.option("replacementTrigger")
+        old_urn = claimed.get(resource.urn, "")
+        if (resource.type != ACCESS_KEY or trigger is None or old_urn not in base_keys
+                or olds[old_urn].option("replacementTrigger") is not None):
+            continue
+        app, generation, _ = base_keys[old_urn]
+        if generation != trigger:
+            found.append((old_urn, (
+                f"app {app}'s key slot {resource.name} holds the key of generation {generation}, deployed before key "
+                f"slots recorded a generation: the engine replaces on a trigger only once one is recorded, so this "
+                f"update keeps key {generation} and hands it out as generation {trigger}. Upgrade app-storage at "
+                f"the deployed generation ({generation}) first, then raise it")))
+    return found
+
+
+@dataclass
+class _Walk:
+    """The hazards found while walking the steps, and which steps the engine would not take."""
+
+    hazards: list[Hazard] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stops_at: int | None = None
+    skipped: set[int] = field(default_factory=set)
+
+
+def hazards_of(steps: list[Step], base: list[Resource], claimed: dict[str, str], base_document: dict,
+               new_document: dict) -> _Walk:
+    """Walk the steps over what exists, naming each hazard once, at the step it happens."""
+    walk = _Walk()
+    live = _Live(base)
+    olds = {r.urn: r for r in base}
+    base_keys = live_keys(base_document)
+    current_keys = {urn: (app, generation) for urn, (app, generation, current) in base_keys.items() if current}
+    blocked: set[str] = set()
+    """Resources the engine will not delete: protected ones, and what they depend on (`performPostSteps` skips the
+    dependencies of a failed delete)."""
+    reported_names: set[tuple] = set()
+    over_quota: set[str] = set()
+    for number, step in enumerate(steps, 1):
+        resource = step.resource
+        if step.phase == PROGRAM and step.op in ("replace", "delete-replaced"):
+            old = olds[claimed.get(resource.urn, resource.urn)]
+            new = resource if step.op == "replace" else _replacement_of(old, claimed, steps)
+            if old.option("protect") and new.option("protect"):
+                walk.hazards.append(Hazard("protected", old.urn, (
+                    f"{old.type} {old.name} is protected and would be replaced ({step.why.split(': ', 1)[-1]}): the "
+                    "engine stops the update at the first such replacement it meets. Keep what forces the "
+                    "replacement as deployed, or unprotect it on purpose first"), number))
+                walk.stops_at = walk.stops_at or number
+        if step.op == "delete" and (resource.option("protect") or resource.urn in blocked):
+            walk.skipped.add(number)
+            if resource.option("protect"):
+                blocked |= _reaches(resource.urn, olds)
+                walk.hazards.append(Hazard("protected", resource.urn, (
+                    f"{resource.type} {resource.name} is protected and no longer declared: deleting it fails and the "
+                    "update fails (the engine goes on with the deletes that do not need it). Declare it again, or "
+                    "run `pulumi state unprotect` on purpose first"), number))
+            continue
+        if resource.type in BUCKET_TYPES and step.op in ("delete", "delete-replaced"):
+            message = _bucket_hazard(step)
+            if message:
+                walk.hazards.append(Hazard("data", resource.urn, message, number))
+            else:
+                walk.notes.append(f"bucket {resource.physical_name} leaves the stack at step {number}; it stays in the "
+                                  "account with its data (retained on delete), no longer managed")
+        if step.op in ("delete", "delete-replaced") and resource.urn in current_keys:
+            app, generation = current_keys[resource.urn]
+            if _keeps_keys(new_document, app):
+                walk.hazards.append(Hazard("current-key", resource.urn, _current_key_deleted(app, generation, step),
+                                           number))
+            elif app in (new_document.get("outputs") or {}):
+                walk.notes.append(f"app {app}'s key (generation {generation}) is deleted at step {number} and the app "
+                                  "gets no key: its instances must use their role before this update")
+            else:
+                walk.notes.append(f"app {app} is no longer declared: its key (generation {generation}) is deleted at "
+                                  f"step {number}")
+        live.apply(step, claimed)
+        if resource.type == ACCESS_KEY and step.op in ("create", "replace", "create-replacement"):
+            user, keys = live.user_keys(resource)
+            if len(keys) > MAX_KEYS_PER_USER and user not in over_quota:
+                over_quota.add(user)
+                walk.hazards.append(Hazard("access-keys", resource.urn, (
+                    f"IAM user {user} would hold {len(keys)} access keys at this step "
+                    f"({', '.join(sorted(k.name for k in keys))}): IAM refuses more than {MAX_KEYS_PER_USER} "
+                    "(LimitExceeded), and every later `pulumi up` fails the same way. Rotate one generation at a "
+                    "time, or retire the previous key first"), number))
+        holders = live.holders(resource) if step.op != "delete" and step.op != "delete-replaced" else []
+        if len(holders) > 1:
+            reported = (live.name_key(resource), *sorted(h.urn for h in holders))
+            if reported not in reported_names:
+                reported_names.add(reported)
+                walk.hazards.append(Hazard("physical-name", resource.urn, _shared_name(
+                    resource.type, resource.physical_name or "", holders), number))
+    return walk
+
+
+def _replacement_of(original: Resource, claimed: dict[str, str], steps: list[Step]) -> Resource:
+    """The program's resource that replaces `original` (delete-before-replace)."""
     for step in steps:
         if step.op == "create-replacement" and claimed.get(step.resource.urn) == original.urn:
-            return bool(step.resource.option("protect"))
-    return bool(original.option("protect"))
+            return step.resource
+    return original
 
 
 def compare(base_document: dict, new_document: dict, stack: str) -> Change:
     base, new = resources_of(base_document), resources_of(new_document)
     steps, unchanged, claimed = steps_of(base, new)
-    hazards, stops_at = hazards_of(steps, base, claimed, base_document, new_document)
-    notes = []
-    if any(r.type == ACCESS_KEY for r in base) and not any(r.id for r in base if r.type == ACCESS_KEY):
-        notes.append("BASE records no resource ids (a plan saved before they were recorded): the key each app's "
-                     ".env holds is not known, so its deletion is not checked")
-    return Change(stack=stack, steps=steps, unchanged=unchanged, hazards=hazards, stops_at=stops_at, notes=notes)
+    walk = hazards_of(steps, base, claimed, base_document, new_document)
+    olds = {r.urn: r for r in base}
+    walk.hazards += [Hazard("key-generation", urn, message, 0)
+                     for urn, message in _relabelled_keys(claimed, new, olds, live_keys(base_document))]
+    moved = sorted(r.name for r in new if r.urn in claimed and r.custom
+                   and (r.option("provider") or "").split("::")[0:4] != (
+                       olds[claimed[r.urn]].option("provider") or "").split("::")[0:4])
+    if moved:
+        walk.notes.append(f"the provider of {', '.join(moved)} changes: the engine asks the provider whether that "
+                          "replaces them, which this model does not know")
+    if any(r.type in KEY_HOLDERS for r in base) and not any(r.id for r in base if r.type in KEY_HOLDERS):
+        walk.notes.append("BASE records no resource ids (a plan saved before they were recorded): each app's keys "
+                          "are found by the resource names their generations had then")
+    return Change(stack=stack, steps=steps, unchanged=unchanged, hazards=walk.hazards, stops_at=walk.stops_at,
+                  notes=walk.notes, skipped=sorted(walk.skipped))
 
 
 _MARKS = {"create": "+", "update": "~", "replace": "+-", "create-replacement": "+", "delete-replaced": "-",
@@ -448,6 +666,8 @@ def render_change(change: Change, base_name: str) -> str:
     hazards_at: dict[int, list[Hazard]] = {}
     for hazard in change.hazards:
         hazards_at.setdefault(hazard.step, []).append(hazard)
+    for message in hazards_at.get(0, []):
+        lines += [f"✗ {message.kind}: {message.message}", ""]
     for phase, heading in ((PROGRAM, "while the program runs (each registration's steps as it arrives):"),
                            (AFTER, "after the program (deletes, dependents first):")):
         numbered = [(n, s) for n, s in enumerate(change.steps, 1) if s.phase == phase]
@@ -455,25 +675,25 @@ def render_change(change: Change, base_name: str) -> str:
             continue
         lines.append(heading)
         for number, step in numbered:
-            reached = change.stops_at is None or number <= change.stops_at
             resource = step.resource
             shown = f" {resource.physical_name}" if resource.physical_name else ""
             why = f"  ({step.why})" if step.why else ""
+            mark = ("  [after the stop]" if change.stops_at is not None and number > change.stops_at
+                    else "  [not taken]" if number in change.skipped else "")
             lines.append(f"  {number:>3}. {_MARKS[step.op]:<2} {step.op:<18} {resource.type}  {resource.name}{shown}"
-                         f"{why}{'' if reached else '  [not reached]'}")
-            for hazard in hazards_at.get(number, []):
-                lines.append(f"       ✗ {hazard.kind}: {hazard.message}")
+                         f"{why}{mark}")
+            lines += [f"       ✗ {hazard.kind}: {hazard.message}" for hazard in hazards_at.get(number, [])]
             if number == change.stops_at:
-                lines.append("       ■ the engine stops the update here")
+                lines.append("       ■ the engine stops the update here; steps below that do not depend on this one "
+                             "may already have run, in the engine's own order")
         lines.append("")
     lines += [f"note: {note}" for note in change.notes]
     if change.hazards:
         lines.append(f"{len(change.hazards)} hazard{'s' if len(change.hazards) != 1 else ''}: `pulumi up` must not run "
                      "as planned:")
-        lines += [f"  - step {h.step}, {h.kind}: {h.message}" for h in change.hazards]
+        lines += [f"  - {f'step {h.step}, ' if h.step else ''}{h.kind}: {h.message}" for h in change.hazards]
     else:
         lines.append("no hazards: no protected resource replaced or deleted, no bucket's data lost, at most "
                      f"{MAX_KEYS_PER_USER} access keys per IAM user and one live resource per physical name at every "
-                     "step")
+                     "step, every app's .env key kept")
     return "\n".join(lines)
-

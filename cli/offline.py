@@ -279,6 +279,8 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "minio:index/iamServiceAccount:IamServiceAccount":  # MinIO caps these keys at 20 characters
             state.update(accessKey=("SA" + _mock_id(args.name).upper())[:20],
                          secretKey="mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest())
+            # Its id is the access key (terraform-provider-minio v1.20.1, resource_minio_service_account.go: SetId).
+            resource_id = state["accessKey"]
         if token in SECRET_KEY_HOLDERS:
             state["secret"] = "mock-secret-" + hashlib.sha256(args.name.encode()).hexdigest()
         return resource_id, state

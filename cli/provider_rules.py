@@ -104,3 +104,6 @@ PHYSICAL_NAMES: dict[str, str] = {
 CASE_INSENSITIVE_NAMES = frozenset(token for token in PHYSICAL_NAMES if token.startswith("aws:iam/"))
 """IAM names are unique regardless of case (IAM user guide, "IAM identifiers": names are not distinguished by
 case)."""
+
+REGIONAL_NAMES = frozenset({"aws:kms/alias:Alias"})
+"""Names unique per account and region rather than per account (a KMS alias), or globally."""

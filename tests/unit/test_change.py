@@ -198,6 +198,108 @@ def test_removing_an_app_deletes_dependents_before_what_they_depend_on():
                 assert order.index(resource.urn) < order.index(dep), (resource.name, dep)
 
 
+def _without_chat(values: dict) -> None:
+    del values["app-storage:apps"]["chat"]
+
+
+def test_removing_a_prod_app_is_refused_for_its_protected_bucket_and_what_it_needs_is_kept():
+    """`DeleteStep.Apply` refuses a protected resource before it looks at `retainOnDelete`, and `performPostSteps`
+    then skips the deletes of what the failed one depends on: no data hazard, the bucket stays."""
+    result = change.compare(_stack_plan("prod"), _stack_plan("prod", _without_chat), "prod")
+    numbered = {step.resource.name: number for number, step in enumerate(result.steps, 1)}
+    protected = {h.urn.rsplit("::", 1)[-1] for h in result.hazards if h.kind == "protected"}
+    assert "chat-storage-bucket" in protected and "data" not in kinds(result)
+    assert numbered["chat-storage-bucket"] in result.skipped
+
+
+def test_removing_a_dev_app_names_the_bucket_deleted_with_its_objects():
+    result = change.compare(_stack_plan("dev"), _stack_plan("dev", _without_chat), "dev")
+    [data] = [h for h in result.hazards if h.kind == "data"]
+    assert "app-storage-dev-chat (chat-storage-bucket) is deleted with every object" in data.message
+    assert "Declare the app again" in data.message and result.skipped == []
+
+
+def _vista_rotation(generation: int, retire: bool = False):
+    def mutate(values: dict) -> None:
+        values["app-storage:apps"]["vista"]["identity"] = {
+            "rotation": {"generation": generation, "retirePrevious": retire}}
+    return mutate
+
+
+@pytest.mark.parametrize(("before", "after"), [((3, False), (5, False)), ((3, False), (2, False)),
+                                               ((2, False), (3, True))])
+def test_on_minio_deleting_the_key_the_env_holds_is_refused(before, after):
+    """MinIO's keys are the user (generation 1) and a service account per later generation, each found by the id the
+    outputs name (a service account's id is its access key: terraform-provider-minio v1.20.1
+    resource_minio_service_account.go, SetId)."""
+    result = change.compare(_stack_plan("dev", _vista_rotation(*before)), _stack_plan("dev", _vista_rotation(*after)),
+                            "dev")
+    [hazard] = [h for h in result.hazards if h.kind == "current-key"]
+    assert f"generation {before[0]}, which app vista's .env holds" in hazard.message
+
+
+def test_on_minio_the_runbook_is_accepted():
+    for before, after in (((1, False), (2, False)), ((2, False), (2, True)), ((2, True), (3, False))):
+        result = change.compare(_stack_plan("dev", _vista_rotation(*before)),
+                                _stack_plan("dev", _vista_rotation(*after)), "dev")
+        assert result.hazards == [], (before, after, result.hazards)
+
+
+@pytest.mark.parametrize(("generation", "refused_for"), [(2, "key-generation"), (3, "access-keys"),
+                                                        (4, "access-keys")])
+def test_upgrading_and_raising_in_one_update_is_refused(generation, refused_for):
+    """A slot that takes over a key deployed before slots has no trigger in the state, so raising the generation in
+    the same update replaces nothing (`shouldTriggerReplace`: null is no replacement) and the old key would be handed
+    out as the new generation; where the new generation's slot takes over no key, it is created beside both deployed
+    ones, a third key."""
+    result = change.compare(generation_named_plan(generation), identity_plan(generation + 1), "test")
+    assert refused_for in kinds(result)
+    if refused_for == "key-generation":
+        [hazard] = [h for h in result.hazards if h.kind == "key-generation"]
+        assert f"hands it out as generation {generation + 1}" in hazard.message
+        assert f"deployed generation ({generation - 1})" in hazard.message
+
+
+def test_upgrading_with_the_previous_key_retired_may_raise_at_once():
+    """Only generation 2's key is deployed: generation 3 fills an empty slot beside it, two keys, nothing relabelled."""
+    result = change.compare(generation_named_plan(2, retire_previous=True), identity_plan(3), "test")
+    assert result.hazards == [] and key_steps(result) == [("create", "vista-identity-access-key")]
+
+
+def test_steps_before_a_stop_are_only_what_the_protected_replacement_depends_on():
+    """The engine stops at the first protected replacement it meets and runs chains in parallel: the model puts
+    protected replacements first wherever the order is free, so what it shows before the stop must precede it."""
+    def new_prefix(values: dict) -> None:
+        values["app-storage:bucketPrefix"] = "renamed"
+
+    base = _stack_plan("prod")
+    result = change.compare(base, _stack_plan("prod", new_prefix), "prod")
+    assert result.stops_at is not None
+    stopped = result.steps[result.stops_at - 1].resource
+    olds = {r.urn: r for r in change.resources_of(base)}
+    needed = change._reaches(stopped.urn, {**olds, stopped.urn: stopped})
+    before = [step.resource for step in result.steps[:result.stops_at - 1]]
+    assert all(r.urn in needed for r in before), [r.name for r in before]
+
+
+def test_a_region_change_does_not_report_kms_aliases_sharing_a_name():
+    """A KMS alias name is unique per account and region: the replacement in the new region does not collide."""
+    def moved(values: dict) -> None:
+        values["aws:region"] = "eu-west-1"
+
+    result = change.compare(_stack_plan("prod"), _stack_plan("prod", moved), "prod")
+    assert not [h for h in result.hazards if h.kind == "physical-name" and "kms/alias" in h.message]
+
+
+def test_a_retained_delete_says_it_stays_in_the_cloud():
+    def without_cors(values: dict) -> None:
+        del values["app-storage:apps"]["eventhorizon"]["cors"]
+
+    result = change.compare(_stack_plan("prod"), _stack_plan("prod", without_cors), "prod")
+    [deleted] = [s for s in result.steps if s.op == "delete"]
+    assert deleted.resource.type.endswith("BucketCorsConfiguration") and "retained on delete" in deleted.why
+
+
 def test_the_shipped_stacks_are_unchanged_against_their_own_plans(prod_plan, dev_plan):
     for plan in (prod_plan, dev_plan):
         result = change.compare(plan.as_dict(), plan.as_dict(), plan.stack)
@@ -266,8 +368,21 @@ def test_make_plan_base_exits_1_and_names_each_hazard(tmp_path):
 @pytest.mark.parametrize(("text", "expected"), [
     (None, "no such file"),
     ("{not json", "not a plan JSON"),
-    ('{"resources": [{"urn": 1}]}', "no `resources` list"),
+    ('{"resources": [{"urn": 1}]}', "resources[0] has no urn, type and name as text"),
     ('{"stack": "prod", "resources": []}', "is a plan of stack 'prod', not 'dev'"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"resources": "abc"}', "no `resources` list"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "options": [1]}]}', "resources[0].options is list"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "options": {"dependsOn": "abc"}}]}',
+     "resources[0].options.dependsOn is str"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "options": {"dependsOn": [["a"]]}}]}',
+     "resources[0].options.dependsOn is list"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "options": {"protect": "false"}}]}',
+     "resources[0].options.protect is str"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "parent": ["p"]}]}', "resources[0].parent is list"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "inputs": "abc"}]}', "resources[0].inputs is str"),
+    ('{"resources": [], "outputs": "abc"}', "`outputs` is not a map"),
+    ('{"resources": [], "outputs": {"chat": {"access_keys": [1]}}}', "outputs.chat.access_keys is not a list"),
 ])
 def test_fails_on_a_base_that_is_not_a_plan(tmp_path, text, expected):
     base = tmp_path / "deployed.json"
