@@ -412,3 +412,16 @@ def test_fails_rotating_past_generation_2_on_an_engine_without_replacement_trigg
     assert identity_plan(2)["resources"]  # generation 2 fills an empty slot: no trigger needed
     with pytest.raises(Exception, match=r"key rotation to generation 3 needs a Pulumi CLI >=3\.226\.0"):
         identity_plan(3)
+
+
+def test_the_readme_example_is_what_the_command_prints(tmp_path):
+    """The README's `make plan BASE=` example: generation 2 to 3 on prod, line for line (the elided lines aside)."""
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("$ make plan STACK=prod BASE=deployed.json\n", 1)[1].split("```", 1)[0]
+    saved = run_cli("plan", "--stack", "prod", "--stack-file", str(_rotation_stack_file(tmp_path, 2)), "--json")
+    base = _write(tmp_path, "deployed.json", saved.stdout)
+    result = run_cli("plan", "--stack", "prod", "--stack-file", str(_rotation_stack_file(tmp_path, 3)),
+                     "--base", str(base))
+    printed = result.stdout.replace(str(base), "deployed.json").splitlines()
+    shown = [line for line in example.splitlines() if line.strip() != "..."]
+    assert shown and all(line in printed for line in shown), [line for line in shown if line not in printed]
