@@ -85,9 +85,10 @@ def _every_app_env_verifies(stack_name: str, apps: list[str], tmp_path) -> None:
                                   str(env_file)], cwd=ROOT, env=environment, capture_output=True, text=True,
                                  timeout=120)
         assert written.returncode == 0, written.stderr
+        # The replication check's bound stays under the subprocess's, so a slow replica fails the check, not the run.
         checked = subprocess.run([sys.executable, "-m", "cli", "verify", "--env", str(env_file), "--stack",
-                                  stack_name, "--json"], cwd=ROOT, env=environment, capture_output=True, text=True,
-                                 timeout=300)
+                                  stack_name, "--json", "--replication-timeout", "240"], cwd=ROOT, env=environment,
+                                 capture_output=True, text=True, timeout=300)
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
