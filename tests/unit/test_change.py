@@ -14,9 +14,10 @@ import json
 import pulumi
 import pulumi_aws as aws
 import pytest
+import yaml
 from pulumi.runtime import settings
 
-from cli import change
+from cli import change, provider_rules
 from cli.offline import Plan, evaluate, run_main
 from components.aws.app_identity import REPLACEMENT_TRIGGER_ENGINE, AppIdentity, AppIdentityArgs
 from components.settings.types import IdentitySettings
@@ -399,8 +400,6 @@ def test_the_project_requires_the_engine_that_honours_replacement_triggers():
     """`requiredPulumiVersion` (pulumi/pulumi `sdk/go/common/workspace/project.go`, CLI 3.219.0+) names the range
     the rotation needs: `replacement_trigger` since 3.208.0 (#20936), not fired by dependency changes since 3.226.0
     (#22119)."""
-    import yaml
-
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["requiredPulumiVersion"] == REPLACEMENT_TRIGGER_ENGINE == ">=3.226.0"
 
@@ -425,3 +424,11 @@ def test_the_readme_example_is_what_the_command_prints(tmp_path):
     printed = result.stdout.replace(str(base), "deployed.json").splitlines()
     shown = [line for line in example.splitlines() if line.strip() != "..."]
     assert shown and all(line in printed for line in shown), [line for line in shown if line not in printed]
+
+
+def test_every_type_the_stacks_declare_has_its_replacement_rule(prod_plan, dev_plan):
+    """Each provider type this package declares names the inputs its provider replaces on (cli/provider_rules.py,
+    taken from terraform-provider-aws v6 and terraform-provider-minio v1.20.1 source), so no change to it is
+    silently taken for an update."""
+    declared = {r.type for plan in (prod_plan, dev_plan) for r in plan.resources if r.custom}
+    assert declared and declared <= set(provider_rules.FORCE_NEW), sorted(declared - set(provider_rules.FORCE_NEW))
