@@ -274,6 +274,10 @@ class PlanMocks(pulumi.runtime.Mocks):
                              "resourceRecordValue": f"_{_mock_id(args.name)}.acm-validations.aws."}])
         elif token == "aws:route53/record:Record":
             state["fqdn"] = inputs.get("name")
+        elif token == "aws:wafv2/webAcl:WebAcl":  # a CloudFront-scope web ACL is "global", kept in us-east-1
+            resource_id = _mock_id(args.name)
+            scope = "global" if inputs.get("scope") == "CLOUDFRONT" else region
+            state["arn"] = f"arn:aws:wafv2:us-east-1:{MOCK_ACCOUNT}:{scope}/webacl/{inputs.get('name')}/{resource_id}"
         elif token == "aws:cloudfront/function:Function":
             state["arn"] = f"arn:aws:cloudfront::{MOCK_ACCOUNT}:function/{resource_id}"
         if token == "minio:index/iamServiceAccount:IamServiceAccount":  # MinIO caps these keys at 20 characters

@@ -65,6 +65,9 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
                                         "certificateAuthorityArn", "validationOptions", "region"),
     "aws:acm/certificateValidation:CertificateValidation": ("certificateArn", "validationRecordFqdns", "region"),
     "aws:route53/record:Record": ("name", "zoneId"),
+    # wafv2/web_acl.go: name and scope ForceNew (read at a v5.4x copy; v6 adds name_prefix, ForceNew like name,
+    # and the per-resource region).
+    "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope", "region"),
     # terraform-provider-minio v1.20.1: resource_minio_s3_bucket.go L41, L48 (bucket, bucket_prefix); versioning
     # L27, server-side encryption L28, ilm_policy L30, s3_bucket_policy L27 (bucket); iam_policy L39, L46 (name,
     # name_prefix); iam_user L37 (name); iam_user_policy_attachment L30, L36; service_account L28 (target_user).
@@ -94,6 +97,7 @@ PHYSICAL_NAMES: dict[str, str] = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": "name",  # per account
     "aws:cloudfront/function:Function": "name",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "name",
+    "aws:wafv2/webAcl:WebAcl": "name",  # per account, scope and region
     "minio:index/s3Bucket:S3Bucket": "bucket",  # per MinIO deployment ("bucket already exists!")
     "minio:index/iamPolicy:IamPolicy": "name",  # MinIO overwrites a policy of the same name
     "minio:index/iamUser:IamUser": "name",  # MinIO resets an existing user's secret
@@ -105,5 +109,5 @@ CASE_INSENSITIVE_NAMES = frozenset(token for token in PHYSICAL_NAMES if token.st
 """IAM names are unique regardless of case (IAM user guide, "IAM identifiers": names are not distinguished by
 case)."""
 
-REGIONAL_NAMES = frozenset({"aws:kms/alias:Alias"})
+REGIONAL_NAMES = frozenset({"aws:kms/alias:Alias", "aws:wafv2/webAcl:WebAcl"})
 """Names unique per account and region rather than per account (a KMS alias), or globally."""

@@ -55,10 +55,15 @@ class AppStorage(pulumi.ComponentResource):
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, web_acl_arn: pulumi.Input[str] | None = None):
+        """`web_acl_arn`: the stack's EdgeFirewall, which the app's distribution sits behind (`cdn.waf: managed`);
+        default: `cdn.webAclArn`, or none."""
         super().__init__("app-storage:index:AppStorage", name, None, opts)
-        declare = _declare_on_minio if stack.backend == "minio" else _declare_on_aws
-        storage, identity, delivery = declare(name, app, stack, pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self)
+        if stack.backend == "minio":
+            storage, identity, delivery = _declare_on_minio(name, app, stack, child)
+        else:
+            storage, identity, delivery = _declare_on_aws(name, app, stack, child, web_acl_arn)
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -126,7 +131,8 @@ def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
     return tuple(area.prefix for area in app.areas if area.is_public)
 
 
-def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions):
+def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions,
+                    web_acl_arn: pulumi.Input[str] | None = None):
     """Declare the app on AWS; returns (storage, identity, how public areas are reached: connection fields)."""
     tags = resource_tags(app, stack)
     public_prefixes = _public_prefixes(app)
@@ -146,7 +152,10 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             certificate_arn=stack.cdn.certificate_arn,
             hosted_zone_id=stack.cdn.hosted_zone_id,
             log_bucket=stack.cdn.log_bucket,
-            web_acl_arn=stack.cdn.web_acl_arn,
+            web_acl_arn=web_acl_arn or stack.cdn.web_acl_arn,
+            hsts_preload=stack.cdn.hsts_preload,
+            replica=(naming.replica_bucket_name(app.bucket_name), stack.replication.region)
+            if stack.replication else None,
             tags=tags,
         ), child)
     bucket_args = SecureBucketArgs(
@@ -175,8 +184,10 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             source_kms_key_arn=storage.kms_key_arn,
             replica=dataclasses.replace(
                 bucket_args, bucket_name=naming.replica_bucket_name(app.bucket_name),
-                region=stack.replication.region, kms_key_arn=None, cors=(), public_prefixes=(),
-                cloudfront_distribution_arn=None, public_without_cdn=False),
+                # The CDN fails over to the replica: it may read the public prefixes there too.
+                region=stack.replication.region, kms_key_arn=None, cors=(),
+                public_prefixes=public_prefixes if cdn else (),
+                cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False),
             storage_class=stack.replication.storage_class,
             replication_time_control=stack.replication.replication_time_control,
             tags=tags,

@@ -156,6 +156,7 @@ CLOUDFRONT_RESPONSE_HEADERS_POLICY = NameRule("CloudFront response headers polic
                                               64, "Amazon CloudFront Developer Guide, quotas (policy names)")
 CLOUDFRONT_ORIGIN_ACCESS_CONTROL = NameRule("CloudFront origin access control", re.compile(r"[a-zA-Z0-9_-]+"), 64,
                                             "Amazon CloudFront API reference, OriginAccessControlConfig Name")
+WAF_WEB_ACL = NameRule("WAF web ACL", re.compile(r"[\w-]+"), 128, "AWS WAFv2 API reference, CreateWebACL Name")
 MINIO_USER = NameRule("MinIO user", re.compile(r"[0-9A-Za-z=,.@\-_+]+"), 64,
                       "terraform-provider-minio v1.20.1 minio/resource_minio_iam_user.go StaticUserNamePattern; "
                       "MinIO access keys are at least 3 characters", min_length=3)
@@ -232,6 +233,11 @@ def cdn_cache_headers_policy_name(bucket: str, cache_control: str) -> str:
 
 def cdn_deny_function_name(bucket: str) -> str:
     return cloudfront_name(bucket, "-deny")
+
+
+def web_acl_name(bucket_prefix: str) -> str:
+    """The stack's one WAF web ACL, in front of every distribution: `<bucketPrefix>-edge`, dots as dashes."""
+    return shortened(_dashed(bucket_prefix, r"\w-"), "-edge", WAF_WEB_ACL.max_length)
 
 
 def minio_user_name(bucket: str) -> str:

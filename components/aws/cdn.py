@@ -5,6 +5,14 @@ Defaults (behaviour):
   private: its policy lets only this distribution read, and only the public prefixes (see SecureBucket).
 - One cache behaviour per public area prefix: GET/HEAD, the managed CachingOptimized cache policy,
   compression, a response headers policy with HSTS and `nosniff`, viewers redirected to HTTPS.
+- HSTS for two years with `includeSubDomains` and `preload` (`hsts_preload`, on by default): a domain submitted
+  to the browsers' preload list (hstspreload.org asks for max-age of a year or more, includeSubDomains and
+  preload) is reached over HTTPS only, with every subdomain, even on a first visit, and leaving the list takes
+  months. Off, the header carries no `preload`.
+- With a replica (`replica`): the behaviours read through an origin group, the bucket first and its replica when
+  the bucket answers 500, 502, 503, 504, 403 or 404 (CloudFront fails over GET, HEAD and OPTIONS only, which
+  are all the behaviours allow); both origins through the same Origin Access Control. The replica's bucket
+  policy and key let this distribution read and decrypt (SecureBucket, given the distribution).
 - An area's `cacheControl` is sent to browsers by its behaviour: one response headers policy per distinct
   value (the security headers plus `Cache-Control`). An object's own Cache-Control (set at upload) wins:
   the policy adds the header only where the object has none (`override: false`).
@@ -16,7 +24,7 @@ Defaults (behaviour):
 - HTTP/2 and HTTP/3, IPv6, the configured price class.
 - Custom domain: with a given ACM certificate, or one created in us-east-1 and validated through the named
   Route53 zone (which also gets the alias records); SNI only, minimum TLSv1.2_2021.
-- Optional standard logging to a bucket, and an optional WAFv2 web ACL.
+- Optional standard logging to a bucket, and an optional WAFv2 web ACL (the stack's EdgeFirewall, or a given one).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from components import naming
 # AWS's managed "CachingOptimized" cache policy (the same id in every account).
 CACHING_OPTIMIZED_CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
+"""Two years: above the one year the preload list asks for."""
 MINIMUM_TLS_VERSION = "TLSv1.2_2021"
 # CloudFront takes certificates (and web ACLs) only from us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
@@ -42,13 +51,21 @@ CORS_ALLOWED_METHODS = ["GET", "HEAD", "OPTIONS"]
 # Access-Control-Request-Method, which S3 needs to answer CORS (the same id in every account).
 CORS_S3_ORIGIN_REQUEST_POLICY_ID = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
 ORIGIN_ID = "private-bucket"
+REPLICA_ORIGIN_ID = "replica-bucket"
+ORIGIN_GROUP_ID = "bucket-then-replica"
+FAILOVER_STATUS_CODES = [500, 502, 503, 504, 403, 404]
+"""What the bucket answers when the replica should: S3's server errors, and 403/404 (a missing or unreadable
+object; S3 answers 403 for a missing one to a reader without s3:ListBucket). CloudFront accepts 400, 403, 404,
+416 and the 5xx codes here (CreateDistribution, OriginGroupFailoverCriteria)."""
 # Route53's hosted zone for every CloudFront alias target.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
-SECURITY_HEADERS: aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgsDict = {
-    "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS, "include_subdomains": True,
-                                  "override": True},
-    "content_type_options": {"override": True},
-}
+def security_headers(hsts_preload: bool) -> aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgsDict:
+    """HSTS (two years, subdomains, and `preload` unless opted out) and `nosniff`, overriding the origin's."""
+    return {
+        "strict_transport_security": {"access_control_max_age_sec": HSTS_MAX_AGE_SECONDS, "include_subdomains": True,
+                                      "preload": hsts_preload, "override": True},
+        "content_type_options": {"override": True},
+    }
 DENY_UNLISTED_PATHS_CODE = """function handler(event) {
     return { statusCode: 403, statusDescription: 'Forbidden' };
 }
@@ -76,8 +93,12 @@ class CdnArgs:
     """Route53 zone that validates a created certificate and gets the alias records. Default: none."""
     log_bucket: str | None = None
     """Bucket for standard logs (prefix `<bucket_name>/`). Default: no logging."""
-    web_acl_arn: str | None = None
+    web_acl_arn: pulumi.Input[str] | None = None
     """WAFv2 web ACL (CloudFront scope). Default: none."""
+    hsts_preload: bool = True
+    """HSTS carries `preload`. Default: true."""
+    replica: tuple[str, str] | None = None
+    """(replica bucket, its region): read through an origin group that fails over to it. Default: no replica."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -96,15 +117,16 @@ class Cdn(pulumi.ComponentResource):
             f"{name}-oac", name=naming.cdn_origin_access_control_name(args.bucket_name),
             description=f"CloudFront reads s3://{args.bucket_name}",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        security = security_headers(args.hsts_preload)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers", name=naming.cdn_security_headers_policy_name(args.bucket_name), opts=child,
-            security_headers_config=SECURITY_HEADERS)
+            security_headers_config=security)
         # One policy per distinct value; its child name carries the value's hash, so a changed value is a new
         # policy that the distribution moves to before the old one goes.
         headers_by_value = {value: aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-cache-headers-{naming.stable_hash(value)}",
             name=naming.cdn_cache_headers_policy_name(args.bucket_name, value), opts=child,
-            comment=f"Cache-Control: {value}"[:128], security_headers_config=SECURITY_HEADERS,
+            comment=f"Cache-Control: {value}"[:128], security_headers_config=security,
             custom_headers_config={"items": [{"header": "Cache-Control", "value": value, "override": False}]})
             for value in sorted(set(args.cache_control.values()))}
         deny = aws.cloudfront.Function(f"{name}-deny-unlisted-paths",
@@ -115,7 +137,8 @@ class Cdn(pulumi.ComponentResource):
         # A plain dict: it serves both the default and the ordered behaviours' (TypedDict) shapes.
         def behaviour(extra: dict, prefix: str | None = None) -> Any:
             value = args.cache_control.get(prefix) if prefix is not None else None
-            served: dict = {"target_origin_id": ORIGIN_ID, "viewer_protocol_policy": "redirect-to-https",
+            served: dict = {"target_origin_id": ORIGIN_GROUP_ID if args.replica else ORIGIN_ID,
+                            "viewer_protocol_policy": "redirect-to-https",
                             "allowed_methods": CACHED_METHODS, "cached_methods": CACHED_METHODS, "compress": True,
                             "cache_policy_id": CACHING_OPTIMIZED_CACHE_POLICY_ID,
                             "response_headers_policy_id": (headers_by_value[value] if value else headers).id, **extra}
@@ -133,13 +156,20 @@ class Cdn(pulumi.ComponentResource):
             viewer_certificate = {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only",
                                   "minimum_protocol_version": MINIMUM_TLS_VERSION}
 
+        origins = {ORIGIN_ID: (args.bucket_name, args.region)}
+        if args.replica:
+            origins[REPLICA_ORIGIN_ID] = args.replica
         distribution = aws.cloudfront.Distribution(
             f"{name}-distribution", opts=child, tags=tags,
             comment=f"Public areas of s3://{args.bucket_name}",
             enabled=True, is_ipv6_enabled=True, http_version="http2and3", price_class=args.price_class,
             aliases=[args.domain] if args.domain else None,
-            origins=[{"origin_id": ORIGIN_ID, "origin_access_control_id": access_control.id,
-                      "domain_name": naming.bucket_regional_domain(args.bucket_name, args.region)}],
+            origins=[{"origin_id": origin_id, "origin_access_control_id": access_control.id,
+                      "domain_name": naming.bucket_regional_domain(bucket, region)}
+                     for origin_id, (bucket, region) in origins.items()],
+            origin_groups=[{"origin_id": ORIGIN_GROUP_ID, "failover_criteria": {"status_codes": FAILOVER_STATUS_CODES},
+                            "members": [{"origin_id": ORIGIN_ID}, {"origin_id": REPLICA_ORIGIN_ID}]}]
+            if args.replica else None,
             default_cache_behavior=behaviour({"function_associations": [
                 {"event_type": "viewer-request", "function_arn": deny.arn}]}),
             ordered_cache_behaviors=[behaviour({"path_pattern": f"{prefix}*"}, prefix)

@@ -36,6 +36,7 @@ from components.settings.schema import (
     REPLICA_STORAGE_CLASSES,
     REPLICATION_DEFAULTS,
     STACK_DEFAULTS,
+    WAF_KINDS,
     WAF_WEB_ACL_ARN,
 )
 from components.settings.types import AppSettings, CdnSettings, MinioSettings, ReplicationSettings, StackSettings
@@ -184,12 +185,18 @@ def read_cdn(p: Problems, warnings: list[str], path: str, data: Mapping,
                                  "is not a CloudFront-scope WAFv2 web ACL ARN",
                                  "Use arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>.")
     price_class = read_str(p, key, raw, "priceClass", CDN_DEFAULTS, PRICE_CLASSES)
+    waf = read_str(p, key, raw, "waf", CDN_DEFAULTS, WAF_KINDS)
+    if waf and web_acl_arn:
+        p.add(key_path(key, "waf"), waf, f"declares a web ACL, and {key_path(key, 'webAclArn')} names one already",
+              f"Keep one: {key_path(key, 'waf')}: managed, or {key_path(key, 'webAclArn')}.")
+    hsts_preload = read_bool(p, key, raw, "hstsPreload", CDN_DEFAULTS)
     if not enabled:
         return None  # read in full all the same: a typo in a switched-off block fails now, not when switched on
     if not public_apps:
         warnings.append(f"{key} is enabled but no app has a public area, so no distribution is declared.")
     return CdnSettings(price_class=price_class, domains=domains, certificate_arn=certificate_arn,
-                       hosted_zone_id=hosted_zone_id, log_bucket=log_bucket, web_acl_arn=web_acl_arn)
+                       hosted_zone_id=hosted_zone_id, log_bucket=log_bucket, web_acl_arn=web_acl_arn, waf=waf,
+                       hsts_preload=hsts_preload)
 
 
 def check_public_delivery(p: Problems, warnings: list[str], path: str, apps: list[AppSettings],

@@ -32,6 +32,7 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days.
 REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
                            "DEEP_ARCHIVE")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+WAF_KINDS = ("managed",)
 IDENTITY_KINDS = ("user", "role")
 TRUSTED_SERVICES = ("ecs-tasks.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com")
 """The platforms an app role may trust by service principal."""
@@ -103,7 +104,11 @@ CDN_KEYS = (
     Key("certificateArn", "string", None, "ACM certificate in us-east-1 covering the domains."),
     Key("hostedZoneId", "string", None, "Route53 zone: creates DNS-validated certificates and alias records."),
     Key("logBucket", "string", None, "Bucket for CloudFront standard logs."),
-    Key("webAclArn", "string", None, "WAFv2 web ACL (CloudFront scope)."),
+    Key("webAclArn", "string", None, "An existing WAFv2 web ACL (CloudFront scope) for every distribution."),
+    Key("waf", "string", None, "managed: one WAFv2 web ACL for the stack's distributions (AWS managed rule groups "
+        "and a per-IP rate limit), instead of webAclArn.", WAF_KINDS),
+    Key("hstsPreload", "boolean", CdnArgs.hsts_preload, "HSTS carries preload (with two years and "
+        "includeSubDomains); false to opt out of what the browsers' preload list commits a domain to."),
 )
 # The MinIO provider's own config (namespace `minio`), read for the endpoint apps connect to.
 MINIO_PROVIDER_SETTINGS = (

@@ -120,6 +120,9 @@ class CdnSettings:
     hosted_zone_id: str | None
     log_bucket: str | None
     web_acl_arn: str | None
+    waf: str | None = None
+    """`managed`: the stack declares one web ACL for its distributions."""
+    hsts_preload: bool = True
 
 
 @dataclass(frozen=True)

@@ -97,20 +97,38 @@ class StackView:
                 return resource
         return None
 
+    def bucket_with_urn(self, urn: str) -> Any | None:
+        return self._bucket_by_urn.get(urn)
+
     def replica_urns(self) -> set[str]:
-        """The buckets some replication configuration writes to (replicas need no replica of their own).
+        """The buckets some replication configuration writes to (replicas need no replica of their own)."""
+        return {destination.urn for _, destination in self.replications()}
+
+    def replicas_of(self) -> dict[str, list[Any]]:
+        """Source bucket URN -> the buckets its replication configurations write to (sources the stack can tell)."""
+        found: dict[str, list[Any]] = defaultdict(list)
+        for source, destination in self.replications():
+            if source is not None and destination.urn != source.urn and all(
+                    destination.urn != known.urn for known in found[source.urn]):
+                found[source.urn].append(destination)
+        return dict(found)
+
+    def replications(self) -> list[tuple[Any | None, Any]]:
+        """(source bucket or None where it cannot be told, destination bucket) for each replication configuration.
 
         A destination is the bucket its ARN names (`rules[*].destination.bucket`), or else a bucket the configuration's
         `rules` input depends on, other than its source: raw programs pass `replica.arn`, which names nothing in an
         auto-named replica's inputs and is unknown in a preview. Property dependencies are keyed by top-level input, so
         a dependency of `rules` is taken for the destination's, unless that bucket has a name and every destination
         ARN is known and names another bucket."""
-        found: set[str] = set()
+        found: list[tuple[Any | None, Any]] = []
         for config in self.of_type(REPLICATION):
+            destinations: dict[str, Any] = {}
             rules = value(config.props, "rules")
             arns = [value(rule, "destination", "bucket") for rule in items(config.props, "rules")]
             named = {arn.rsplit(":", 1)[-1] for arn in arns if isinstance(arn, str)}
-            found |= {self._bucket_by_name[name].urn for name in named if name in self._bucket_by_name}
+            destinations |= {self._bucket_by_name[name].urn: self._bucket_by_name[name]
+                             for name in sorted(named) if name in self._bucket_by_name}
             all_known = is_list(rules) and len(arns) == len(rules) and all(isinstance(arn, str) for arn in arns)
             dependencies = getattr(config, "property_dependencies", None) or {}
             source = self.bucket_of(config)
@@ -120,7 +138,8 @@ class StackView:
                     continue
                 name = _bucket_name(dependency)
                 if name is None or name in named or not all_known:
-                    found.add(dependency.urn)
+                    destinations[dependency.urn] = dependency
+            found += [(source, destination) for destination in destinations.values()]
         return found
 
 

@@ -99,6 +99,33 @@ def on_distributions(path: str, new_value) -> Mutation:
     return mutate
 
 
+def hsts(name: str, key: str, new_value) -> Mutation:
+    return setting(name, f"securityHeadersConfig.strictTransportSecurity.{key}", new_value)
+
+
+def failover_edit(edit: Callable[[dict, dict], None], name: str = "vista-cdn-distribution") -> Mutation:
+    """Edit the distribution (and its first origin group, the one that fails over to the replica), whatever the
+    component calls its origins and group."""
+    def mutate(analyzed: list) -> None:
+        distribution = props(analyzed, name)
+        edit(distribution, distribution["originGroups"][0])
+    return mutate
+
+
+def without_replica_origin(distribution: dict, group: dict) -> None:
+    secondary = group["members"][1]["originId"]
+    distribution["origins"] = [o for o in distribution["origins"] if o["originId"] != secondary]
+
+
+def without_503(_distribution: dict, group: dict) -> None:
+    codes = group["failoverCriteria"]["statusCodes"]
+    codes[:] = [code for code in codes if code != 503]
+
+
+def behaviour_reads_the_bucket(distribution: dict, group: dict) -> None:
+    distribution["orderedCacheBehaviors"][0]["targetOriginId"] = group["members"][0]["originId"]
+
+
 CUSTOM_CERTIFICATE = {"acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/c",
                       "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"}
 CHAT_BUCKET = "arn:aws:s3:::app-storage-prod-chat"
@@ -216,6 +243,26 @@ CASES = (
         "defaultCacheBehavior"].pop("responseHeadersPolicyId"), "must attach a response headers policy"),
     Case("cloudfront-security-headers", "no-hsts", lambda a: props(a, "vista-cdn-security-headers")[
         "securityHeadersConfig"].pop("strictTransportSecurity"), "must send Strict-Transport-Security"),
+    Case("cloudfront-hsts-preload", "no-preload", hsts("vista-cdn-security-headers", "preload", False),
+         "must add the preload directive"),
+    Case("cloudfront-hsts-preload", "no-subdomains", hsts("vista-cdn-security-headers", "includeSubdomains", False),
+         "must add includeSubDomains"),
+    Case("cloudfront-hsts-preload", "half-year", hsts("vista-cdn-security-headers", "accessControlMaxAgeSec", 15768000),
+         "at least 31536000 seconds, one year (accessControlMaxAgeSec); it is 15768000"),
+    Case("cloudfront-hsts-preload", "no-override", hsts("vista-cdn-security-headers", "override", False),
+         "must override the origin's Strict-Transport-Security"),
+    Case("cloudfront-hsts-preload", "no-hsts", lambda a: props(a, "vista-cdn-security-headers")[
+        "securityHeadersConfig"].pop("strictTransportSecurity"), "it sends none"),
+    Case("cloudfront-origin-failover", "no-origin-group", failover_edit(lambda d, _g: d.pop("originGroups")),
+         "must be read through an origin group"),
+    Case("cloudfront-origin-failover", "no-replica-origin", failover_edit(without_replica_origin),
+         "no origin reads the replica"),
+    Case("cloudfront-origin-failover", "replica-first", failover_edit(lambda _d, g: g["members"].reverse()),
+         "has the replica first"),
+    Case("cloudfront-origin-failover", "no-503", failover_edit(without_503),
+         "must fail over on 500, 502, 503 and 504; it does not on 503"),
+    Case("cloudfront-origin-failover", "behaviour-bypasses-group", failover_edit(behaviour_reads_the_bucket),
+         "behaviour 'thumbnails/*' must target origin group"),
     Case("cloudfront-access-logging", "missing", lambda a: props(a, "vista-cdn-distribution").pop("loggingConfig"),
          "must write standard logs", prepare=on_distributions("loggingConfig", {"bucket": "logs.s3.amazonaws.com"})),
     Case("cloudfront-waf", "missing", lambda a: props(a, "vista-cdn-distribution").pop("webAclId"), "WAF",

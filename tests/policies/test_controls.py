@@ -1,8 +1,8 @@
 """The benchmark controls each rule cites are the ones whose check it implements (issue 19).
 
-Sources: the AWS Security Hub CSPM controls reference (iam-controls, kms-controls, s3-controls: each control's
-title, check and "Related requirements", which give the CIS AWS Foundations Benchmark id per version) and Checkov's
-policy index (docs/5.Policy Index/terraform.md) with each check's source under checkov/terraform/checks."""
+Sources: the AWS Security Hub CSPM controls reference (cloudfront-controls, iam-controls, kms-controls, s3-controls:
+each control's title, check and "Related requirements", which give the CIS AWS Foundations Benchmark id per version) and
+Checkov's policy index (docs/5.Policy Index/terraform.md) with each check's source under checkov/terraform/checks."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ CITED_ONLY_BY = {
     # [KMS.1] customer managed and [KMS.2] inline IAM policies should not allow decryption on all KMS keys.
     "FSBP KMS.1": "iam-no-wildcard-resources",
     "FSBP KMS.2": "iam-no-wildcard-resources",
+    # CKV_AWS_259 (CloudFrontResponseHeaderStrictTransportSecurity, on aws_cloudfront_response_headers_policy): fails
+    # unless strict_transport_security has access_control_max_age_sec >= 31536000, include_subdomains, preload and
+    # override. Merely sending HSTS (cloudfront-security-headers) does not pass it.
+    "CKV_AWS_259": "cloudfront-hsts-preload",
+    # [CloudFront.4] CloudFront distributions should have origin failover configured (an origin group of two origins);
+    # CKV_AWS_310 (CloudfrontDistributionOriginFailover) is Checkov's check of the same.
+    "FSBP CloudFront.4": "cloudfront-origin-failover",
+    "CKV_AWS_310": "cloudfront-origin-failover",
 }
 CITED_BY_NO_RULE = (
     "FSBP IAM.3",   # access keys rotated every 90 days: an age, which a program does not declare

@@ -159,3 +159,26 @@ def test_key_without_a_cdn_has_an_explicit_policy_all_the_same():
     [key] = plan.of_type("aws:kms/key:Key")
     statements = json.loads(key.inputs["policy"])["Statement"]
     assert [s["Sid"] for s in statements] == ["AccountAdministersThroughIam"]
+
+
+def test_without_a_replica_there_is_one_origin_and_no_origin_group():
+    distribution = declare()["media-cdn-distribution"].inputs
+    assert [o["originId"] for o in distribution["origins"]] == ["private-bucket"]
+    assert distribution.get("originGroups") is None
+    assert distribution["defaultCacheBehavior"]["targetOriginId"] == "private-bucket"
+
+
+def test_with_cors_and_a_replica_every_behaviour_still_allows_only_what_failover_serves():
+    """CloudFront fails over GET, HEAD and OPTIONS requests only (Developer Guide, origin failover): a behaviour that
+    targets an origin group may allow no other method."""
+    distribution = declare(forward_cors=True, replica=("acme-media-replica", "us-west-2"))["media-cdn-distribution"]
+    for behaviour in [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]:
+        assert behaviour["targetOriginId"] == "bucket-then-replica"
+        assert behaviour["allowedMethods"] == ["GET", "HEAD", "OPTIONS"]
+    assert distribution.inputs["origins"][1]["domainName"] == "acme-media-replica.s3.us-west-2.amazonaws.com"
+
+
+def test_hsts_preload_can_be_turned_off():
+    resources = declare(hsts_preload=False)
+    hsts = resources["media-cdn-security-headers"].inputs["securityHeadersConfig"]["strictTransportSecurity"]
+    assert hsts["preload"] is False and hsts["includeSubdomains"] is True

@@ -91,3 +91,11 @@ def test_a_long_dotted_bucket_name_plans_with_every_name_valid(stack):
 def test_buckets_that_differ_only_in_dots_and_dashes_get_distinct_cloudfront_and_kms_names():
     assert naming.cdn_deny_function_name("a.b-media") != naming.cdn_deny_function_name("a-b-media")
     assert naming.kms_alias_name("a.b-media") != naming.kms_alias_name("a-b-media")
+
+
+@pytest.mark.parametrize("prefix", ["app-storage-prod", "media.acme", "a" * 200, "x"])
+def test_the_web_acl_name_meets_wafs_rule_for_any_bucket_prefix(prefix):
+    """WAFv2 CreateWebACL Name: 1-128 characters of [A-Za-z0-9_-] (AWS WAFv2 API reference)."""
+    name = naming.web_acl_name(prefix)
+    assert naming.WAF_WEB_ACL.problems(name) == [] and name.endswith("-edge")
+    assert naming.web_acl_name("media.acme") != naming.web_acl_name("media-acme")

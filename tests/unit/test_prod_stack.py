@@ -146,9 +146,12 @@ def test_public_apps_get_a_distribution_with_oac_and_https_on_every_behaviour(pr
     [distribution] = [r for r in resources_of(prod_plan, app) if r.type == "aws:cloudfront/distribution:Distribution"]
     [access_control] = [r for r in resources_of(prod_plan, app)
                         if r.type == "aws:cloudfront/originAccessControl:OriginAccessControl"]
-    [origin] = distribution.inputs["origins"]
-    assert origin["originAccessControlId"] == access_control.inputs["name"]  # the mock's id is the name
-    assert "s3OriginConfig" not in origin  # no legacy Origin Access Identity
+    origins = distribution.inputs["origins"]
+    assert [o["domainName"] for o in origins] == [f"app-storage-prod-{app}.s3.us-east-1.amazonaws.com",
+                                                  f"app-storage-prod-{app}-replica.s3.us-west-2.amazonaws.com"]
+    for origin in origins:
+        assert origin["originAccessControlId"] == access_control.inputs["name"]  # the mock's id is the name
+        assert "s3OriginConfig" not in origin  # no legacy Origin Access Identity
     behaviours = [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
     assert all(b["viewerProtocolPolicy"] in ("redirect-to-https", "https-only") for b in behaviours)
     public = [p for a, p in prod_plan.outputs[app]["connection"]["area_prefixes"].items()
@@ -156,6 +159,54 @@ def test_public_apps_get_a_distribution_with_oac_and_https_on_every_behaviour(pr
     assert sorted(b["pathPattern"] for b in distribution.inputs["orderedCacheBehaviors"]) == sorted(
         f"{prefix}*" for prefix in public)
     assert prod_plan.outputs[app]["connection"]["public_base_url"].startswith("https://")
+
+
+@pytest.mark.parametrize("app", ["eventhorizon", "vista"])
+def test_a_replicated_app_behind_the_cdn_fails_over_to_its_replica(prod_plan, app):
+    """CloudFront origin failover (Developer Guide, "Optimize high availability with CloudFront origin failover"):
+    an origin group of exactly two members, the primary first; it fails over GET, HEAD and OPTIONS only, so every
+    behaviour that targets the group allows no more. The replica's bucket policy and key let the distribution in."""
+    [distribution] = [r for r in resources_of(prod_plan, app) if r.type == "aws:cloudfront/distribution:Distribution"]
+    [group] = distribution.inputs["originGroups"]
+    assert [m["originId"] for m in group["members"]] == ["private-bucket", "replica-bucket"]
+    assert set(group["failoverCriteria"]["statusCodes"]) == {500, 502, 503, 504, 403, 404}
+    behaviours = [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
+    assert {b["targetOriginId"] for b in behaviours} == {group["originId"]}
+    assert all(set(b["allowedMethods"]) <= {"GET", "HEAD", "OPTIONS"} for b in behaviours)
+    distribution_arn = f"arn:aws:cloudfront::123456789012:distribution/{distribution.name}-"
+    [replica_policy] = [r for r in resources_of(prod_plan, app) if r.name == f"{app}-replication-replica-policy"]
+    statements = json.loads(replica_policy.inputs["policy"])["Statement"]
+    [read] = [s for s in statements if s["Sid"] == "CloudFrontReadsPublicAreas"]
+    assert read["Condition"]["StringEquals"]["AWS:SourceArn"].startswith(distribution_arn)
+    [replica_key] = [r for r in resources_of(prod_plan, app) if r.name == f"{app}-replication-replica-key"]
+    assert "CloudFrontDecryptsForItsDistribution" in [s.get("Sid") for s in json.loads(replica_key.inputs["policy"])[
+        "Statement"]]
+
+
+def test_every_distribution_sits_behind_the_stacks_one_managed_web_acl_in_us_east_1(prod_plan):
+    """WAF keeps CloudFront-scope web ACLs in us-east-1 only (AWS WAF Developer Guide, "Using AWS WAF with Amazon
+    CloudFront"; pulumi-aws WebAcl `scope`); a distribution takes a WAFv2 web ACL by its ARN (`web_acl_id`)."""
+    [web_acl] = prod_plan.of_type("aws:wafv2/webAcl:WebAcl")
+    assert (web_acl.inputs["scope"], web_acl.inputs["region"], web_acl.inputs["name"]) == (
+        "CLOUDFRONT", "us-east-1", "app-storage-prod-edge")
+    rules = {rule["name"]: rule for rule in web_acl.inputs["rules"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= set(rules)
+    assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
+    assert rules["rate-limit-per-ip"]["action"] == {"block": {}}
+    assert sorted(r["priority"] for r in rules.values()) == list(range(len(rules)))
+    distributions = prod_plan.of_type("aws:cloudfront/distribution:Distribution")
+    assert distributions and all(d.inputs["webAclId"].startswith("arn:aws:wafv2:us-east-1:123456789012:global/webacl/"
+                                                                 "app-storage-prod-edge/") for d in distributions)
+
+
+def test_hsts_carries_preload_for_two_years_with_subdomains(prod_plan):
+    """The browsers' preload list (hstspreload.org submission requirements): max-age of at least one year,
+    includeSubDomains and preload."""
+    policies = prod_plan.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    assert policies
+    for policy in policies:
+        hsts = policy.inputs["securityHeadersConfig"]["strictTransportSecurity"]
+        assert hsts["preload"] and hsts["includeSubdomains"] and hsts["accessControlMaxAgeSec"] >= 31_536_000
 
 
 def test_apps_without_public_areas_get_no_distribution(prod_plan):

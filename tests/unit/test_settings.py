@@ -450,6 +450,24 @@ def test_fails_replication_without_versioning():
     assert message.startswith("app-storage:versioning: is off, but replication needs versioning")
 
 
+def test_fails_a_managed_waf_beside_a_given_web_acl():
+    web_acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/abcd-1234"
+    message = only_problem(mutated(lambda v: v.update({"app-storage:cdn": {
+        "enabled": True, "waf": "managed", "webAclArn": web_acl}})))
+    assert message.startswith("app-storage:cdn.waf: declares a web ACL, and app-storage:cdn.webAclArn names one")
+    assert "Keep one" in message
+
+
+def test_fails_an_unknown_waf_kind():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:cdn": {"enabled": True, "waf": "on"}})))
+    assert message.startswith("app-storage:cdn.waf") and "managed" in message
+
+
+def test_cdn_defaults_to_hsts_preload_and_no_waf():
+    cdn = settings_for(VALID).cdn
+    assert cdn is not None and cdn.hsts_preload is True and cdn.waf is None
+
+
 def test_fails_public_areas_on_aws_without_a_cdn():
     message = only_problem(mutated(lambda v: v.pop("app-storage:cdn")))
     assert message.startswith("app-storage:apps.shop: has public areas, but no CDN serves them")
