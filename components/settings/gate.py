@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from components import naming
+from components.settings.alerts import read_alerts
 from components.settings.apps import check_name_collisions, read_app, read_tags
 from components.settings.backends import (
     asks_for,
@@ -113,6 +114,11 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     apps = [a for a in (read_app(p, key_path(apps_path, name), name, app, bucket_prefix, protect_data, backend,
                                  stack_identity, warnings)
                         for name, app in raw_apps.items()) if a]
+    alerts_path = key_path(path, "alerts")
+    stack_alerts = read_alerts(p, alerts_path, data.get("alerts"), stack_wide=True)
+    apps = [replace(app, alerts=read_alerts(
+        p, key_path(key_path(apps_path, app.name), "alerts"), (raw_apps.get(app.name) or {}).get("alerts"),
+        stack_wide=False, default=stack_alerts)) for app in apps]
 
     replication = cdn = None
     public_without_cdn = read_bool(p, path, data, "publicWithoutCdn", STACK_DEFAULTS)
@@ -149,6 +155,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         replication=replication,
         cdn=cdn,
         public_without_cdn=public_without_cdn and backend == "aws",
+        alerts=stack_alerts,
     )
     if backend == "minio":
         warnings.extend(minio_skipped_features(settings))

@@ -88,6 +88,8 @@ STACK_KEYS = (
     Key("cdn", "map", None, "Off by default (aws only): one CloudFront distribution per app with public areas."),
     Key("identity", "map", {"kind": "user"}, "The identity every app gets unless it sets its own: kind user "
         "(access keys, rotated by generation) or role (AWS only, no key)."),
+    Key("alerts", "map", {}, "Who is told and when, for every app unless it sets its own thresholds: emails, "
+        "monthlyBudgetUsd, storageBytes, requestsPer5Min. Default: no alerts."),
     Key("apps", "map", None, "Required: app name -> app, shared by every stack from Pulumi.yaml."),
 )
 REPLICATION_KEYS = (
@@ -123,6 +125,20 @@ APP_KEYS = (
     Key("cors", "list", [], "CORS rules."),
     Key("lifecycle", "list", [], "Lifecycle rules."),
     Key("identity", "map", None, "This app's identity; by default the stack's identity."),
+    Key("alerts", "map", None, "This app's thresholds (storageBytes, requestsPer5Min, monthlyBudgetUsd); by "
+        "default the stack's."),
+)
+APP_ALERT_KEYS = (
+    Key("storageBytes", "integer", None, "Alert when the bucket holds more bytes (all storage classes); on MinIO "
+        "also the bucket's hard quota, which refuses writes beyond it. Default: no storage alert."),
+    Key("requestsPer5Min", "integer", None, "Alert when the bucket serves more requests in five minutes. Default: no "
+        "request-rate alert."),
+    Key("monthlyBudgetUsd", "integer", None, "A monthly cost budget that alerts at 80 % and 100 % (per app: through "
+        "the app-storage:app cost allocation tag). Default: no budget."),
+)
+ALERT_KEYS = (
+    Key("emails", "list", [], "Addresses the stack's alert topic mails; each confirms its subscription."),
+    *APP_ALERT_KEYS,
 )
 IDENTITY_KEYS = (
     Key("kind", "string", "user", "user: an IAM/MinIO user with access keys; role: an IAM role, no key (aws only).",
@@ -173,6 +189,8 @@ TRANSITION_KEYS = (
 )
 
 STACK_DEFAULTS = defaults(STACK_KEYS)
+ALERT_DEFAULTS = defaults(ALERT_KEYS)
+APP_ALERT_DEFAULTS = defaults(APP_ALERT_KEYS)
 REPLICATION_DEFAULTS = defaults(REPLICATION_KEYS)
 CDN_DEFAULTS = defaults(CDN_KEYS)
 MINIO_PROVIDER_DEFAULTS = defaults(MINIO_PROVIDER_SETTINGS)

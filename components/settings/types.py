@@ -77,6 +77,16 @@ class IdentitySettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Who is told (the stack's emails) and the thresholds that tell them; None: that alert is off."""
+
+    emails: tuple[str, ...] = ()
+    monthly_budget_usd: int | None = None
+    storage_bytes: int | None = None
+    requests_per_5min: int | None = None
+
+
+@dataclass(frozen=True)
 class AppSettings:
     name: str
     dialect: str
@@ -85,6 +95,8 @@ class AppSettings:
     cors: tuple[CorsRule, ...]
     lifecycle: tuple[LifecycleRule, ...]
     identity: IdentitySettings = IdentitySettings()
+    alerts: AlertSettings = AlertSettings()
+    """The app's thresholds over the stack's (`app-storage:alerts`); the stack's emails."""
 
     @property
     def area_prefixes(self) -> dict[str, str]:
@@ -147,6 +159,8 @@ class StackSettings:
     """Set when the CDN is enabled (aws only)."""
     public_without_cdn: bool = False
     warnings: tuple[str, ...] = field(default=())
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    """The stack's alert settings: emails, the stack's monthly budget, default thresholds."""
 
 
 class SettingsError(RunError):

@@ -468,6 +468,34 @@ def test_cdn_defaults_to_hsts_preload_and_no_waf():
     assert cdn is not None and cdn.hsts_preload is True and cdn.waf is None
 
 
+def test_alerts_default_off_and_an_app_overrides_the_stacks_thresholds():
+    assert settings_for(VALID).apps[0].alerts.storage_bytes is None
+    settings = settings_for(mutated(lambda v: (
+        v.update({"app-storage:alerts": {"emails": ["ops@example.com"], "storageBytes": 50e9, "requestsPer5Min": 1000,
+                                         "monthlyBudgetUsd": 50}}),
+        shop(v).update({"alerts": {"storageBytes": "2000"}}))))
+    [app] = settings.apps
+    assert (app.alerts.storage_bytes, app.alerts.requests_per_5min, app.alerts.emails) == (
+        2000, 1000, ("ops@example.com",))
+    assert settings.alerts.storage_bytes == 50_000_000_000 and settings.alerts.monthly_budget_usd == 50
+
+
+def test_fails_a_threshold_that_is_not_a_whole_number():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:alerts": {"storageBytes": 1.5}})))
+    assert message.startswith("app-storage:alerts.storageBytes: must be a whole number of bytes") and "50e9" in message
+
+
+def test_fails_an_email_that_is_not_an_address():
+    message = only_problem(mutated(lambda v: v.update({"app-storage:alerts": {"emails": ["ops"]}})))
+    assert message.startswith("app-storage:alerts.emails[0]") or message.startswith("app-storage:alerts.emails.0")
+    assert "is not an email address" in message
+
+
+def test_fails_emails_set_per_app():
+    message = only_problem(mutated(lambda v: shop(v).update({"alerts": {"emails": ["ops@example.com"]}})))
+    assert "app-storage:apps.shop.alerts" in message and "emails" in message
+
+
 def test_fails_public_areas_on_aws_without_a_cdn():
     message = only_problem(mutated(lambda v: v.pop("app-storage:cdn")))
     assert message.startswith("app-storage:apps.shop: has public areas, but no CDN serves them")
