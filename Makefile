@@ -7,7 +7,7 @@ STACK  ?= dev
 FORMAT ?= text
 OUT    ?= .env
 
-.PHONY: install test lint plan policy env verify bench clean
+.PHONY: install test lint plan policy env verify alerts bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -51,6 +51,12 @@ verify: $(STAMP)
 	@$(PY) -m cli verify --env $(ENV) $(if $(DIALECT),--dialect $(DIALECT)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)) \
 		$(if $(FROM),--from $(FROM)) $(if $(APP),--app $(APP)) $(if $(ADMIN),--admin) $(if $(SKIP),--skip $(SKIP)) \
 		$(if $(JSON),--json) $(if $(REPLICATION_TIMEOUT),--replication-timeout $(REPLICATION_TIMEOUT))
+
+# make alerts STACK=<minio stack> [OUT=<rule file>] [STACK_FILE=<file>]
+# The Prometheus alerting rules of the stack's buckets (stdout without OUT=); `promtool check rules` accepts them.
+alerts: $(STAMP)
+	@$(PY) -m cli alerts --stack $(STACK) $(if $(filter command line environment,$(origin OUT)),--out $(OUT)) \
+		$(if $(STACK_FILE),--stack-file $(STACK_FILE))
 
 bench: $(STAMP)
 	@$(PY) -m cli bench

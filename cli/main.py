@@ -1,7 +1,8 @@
 """The command-line entry behind the make targets: `python -m cli <verb>`.
 
 Verbs: `plan` (evaluate a stack offline; with `--base`, the change from a deployed plan), `env` (write an app's
-`.env` from the stack outputs), `policy`, `verify` and `bench` (the performance budgets).
+`.env` from the stack outputs), `policy`, `verify`, `alerts` (a minio stack's Prometheus rules) and `bench` (the
+performance budgets).
 Exit codes: 0 fine, 1 `plan --base` found a hazard, 2 the stack's config, outputs or file have problems (messages on
 stderr, no traceback; `env` leaves the file untouched).
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli import bench, change, env_file, policy
+from cli.alerts import alerts_command
 from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
@@ -37,6 +39,29 @@ def _policy_sids(inputs: dict) -> str:
 
 
 # What the tree shows of each resource type: its key settings, one short line.
+def _alarm_summary(i: dict) -> str:
+    """An alarm: its metric (or metric math expression), threshold, period and where it notifies."""
+    queries = i.get("metricQueries") or []
+    returned = next((q for q in queries if q.get("returnData")), None)
+    if returned:
+        names = sorted({q.get("metric", {}).get("metricName", "") for q in queries if q.get("metric")})
+        metric = f"{returned.get('expression')} over {'/'.join(names)}"
+        period = next((q["metric"].get("period") for q in queries if q.get("metric")), None)
+    else:
+        metric, period = f"{i.get('namespace')} {i.get('metricName')} {i.get('statistic')}", i.get("period")
+    notify = ", ".join(str(arn).rsplit(":", 1)[-1] for arn in i.get("alarmActions", []))
+    return (f"{metric} > {i.get('threshold'):g} per {period}s ({i.get('region') or 'stack region'}) "
+            f"missing={i.get('treatMissingData')} notifies {notify}")
+
+
+def _budget_summary(i: dict) -> str:
+    """A budget: its limit, the tag filter (an app's), and the notifications with what they compare."""
+    filters = "".join(f" {f.get('values', [''])[0]}" for f in i.get("costFilters", []))
+    notified = ", ".join(f"{n.get('threshold'):g}% {n.get('notificationType')}" for n in i.get("notifications", []))
+    return (f"{i.get('name')} {i.get('limitAmount')} {i.get('limitUnit')}/{str(i.get('timeUnit', '')).lower()}"
+            f"{filters} notifies {notified} to the alert topic")
+
+
 _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "aws:s3/bucket:Bucket": lambda i: f"bucket={i.get('bucket')} forceDestroy={i.get('forceDestroy')}",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": lambda i: i.get("rule", {}).get("objectOwnership", ""),
@@ -65,6 +90,12 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
         f"{r.get('id')} -> {r.get('destination', {}).get('bucket')} {r.get('destination', {}).get('storageClass')}"
         f" deleteMarkers={r.get('deleteMarkerReplication', {}).get('status')}" for r in i.get("rules", [])),
     "pulumi:providers:aws": lambda i: f"region={i.get('region')}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm_summary,
+    "aws:s3/bucketMetric:BucketMetric": lambda i: f"request metrics {i.get('name')} (whole bucket)",
+    "aws:budgets/budget:Budget": _budget_summary,
+    "aws:sns/topic:Topic": lambda i: f"{i.get('name')} kms={'yes' if i.get('kmsMasterKeyId') else 'NO'}",
+    "aws:sns/topicSubscription:TopicSubscription": lambda i: f"{i.get('protocol')} {i.get('endpoint')}",
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": lambda i: f"{i.get('tagKey')} {i.get('status')}",
     "aws:cloudfront/distribution:Distribution": lambda i: "serves " + ", ".join(
         b.get("pathPattern", "") for b in i.get("orderedCacheBehaviors", [])) + f" {i.get('priceClass')}"
         + (f" aliases={','.join(i['aliases'])}" if i.get("aliases") else ""),
@@ -322,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     live.add_argument("--replication-poll", type=_seconds, default=None, metavar="SECONDS",
                       help="between two reads of the scratch object's replication status (default: 5)")
     live.set_defaults(run=verify_command)
+    rules = verbs.add_parser("alerts", help="write the Prometheus alerting rules of a minio stack's buckets")
+    rules.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    rules.add_argument("--stack-file", type=Path, help="read the config from this file instead")
+    rules.add_argument("--out", type=Path, help="the rule file to write; default: stdout")
+    rules.set_defaults(run=alerts_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")

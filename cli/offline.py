@@ -278,6 +278,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             resource_id = _mock_id(args.name)
             scope = "global" if inputs.get("scope") == "CLOUDFRONT" else region
             state["arn"] = f"arn:aws:wafv2:us-east-1:{MOCK_ACCOUNT}:{scope}/webacl/{inputs.get('name')}/{resource_id}"
+        elif token == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{region}:{MOCK_ACCOUNT}:{inputs.get('name')}"
+        elif token == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state["arn"] = f"arn:aws:cloudwatch:{region}:{MOCK_ACCOUNT}:alarm:{inputs.get('name')}"
+        elif token == "aws:budgets/budget:Budget":
+            state["arn"] = f"arn:aws:budgets::{MOCK_ACCOUNT}:budget/{inputs.get('name')}"
         elif token == "aws:cloudfront/function:Function":
             state["arn"] = f"arn:aws:cloudfront::{MOCK_ACCOUNT}:function/{resource_id}"
         if token == "minio:index/iamServiceAccount:IamServiceAccount":  # MinIO caps these keys at 20 characters

@@ -65,9 +65,30 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
                                         "certificateAuthorityArn", "validationOptions", "region"),
     "aws:acm/certificateValidation:CertificateValidation": ("certificateArn", "validationRecordFqdns", "region"),
     "aws:route53/record:Record": ("name", "zoneId"),
+    # logs/delivery_source.go: log_type, name, resource_arn RequiresReplace; delivery_destination.go: name,
+    # output_format RequiresReplace, delivery_destination_configuration.destination_resource_arn only when its ARN's
+    # service changes (RequiresReplaceIf; a new S3 path updates in place); delivery.go: delivery_destination_arn,
+    # delivery_source_name RequiresReplace (record_fields, field_delimiter, s3_delivery_configuration update in place).
+    # Framework resources with v6's per-resource region, which replaces like the ACM resources' above.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("logType", "name", "resourceArn", "region"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("name", "outputFormat", "region"),
+    "aws:cloudwatch/logDelivery:LogDelivery": ("deliveryDestinationArn", "deliverySourceName", "region"),
     # wafv2/web_acl.go: name and scope ForceNew (read at a v5.4x copy; v6 adds name_prefix, ForceNew like name,
     # and the per-resource region).
     "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope", "region"),
+    # Alerts (AppAlarms, StackAlerts). sns/topic.go: name, name_prefix, fifo_topic ForceNew; topic_policy.go: arn;
+    # topic_subscription.go: endpoint, protocol, topic_arn (Pulumi: topic) ForceNew, the rest through
+    # SetSubscriptionAttributes; cloudwatch/metric_alarm.go: alarm_name (Pulumi: name) ForceNew;
+    # s3/bucket_metric.go: bucket and name ForceNew; budgets/budget.go: account_id, name, name_prefix ForceNew
+    # (the rest through UpdateBudget; no region: Budgets is global); ce/cost_allocation_tag.go: tag_key ForceNew
+    # (no region: Cost Explorer is global).
+    "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic", "region"),
+    "aws:sns/topicPolicy:TopicPolicy": ("arn", "region"),
+    "aws:sns/topicSubscription:TopicSubscription": ("endpoint", "protocol", "topic", "region"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "region"),
+    "aws:s3/bucketMetric:BucketMetric": ("bucket", "name", "region"),
+    "aws:budgets/budget:Budget": ("accountId", "name", "namePrefix"),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": ("tagKey",),
     # terraform-provider-minio v1.20.1: resource_minio_s3_bucket.go L41, L48 (bucket, bucket_prefix); versioning
     # L27, server-side encryption L28, ilm_policy L30, s3_bucket_policy L27 (bucket); iam_policy L39, L46 (name,
     # name_prefix); iam_user L37 (name); iam_user_policy_attachment L30, L36; service_account L28 (target_user).
@@ -84,7 +105,9 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
 """Pulumi type token -> camelCase inputs that force a replacement."""
 
 BUCKET_CONFIGURATIONS = frozenset(token for token, forced in FORCE_NEW.items()
-                                  if token not in ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket")
+                                  if token not in ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket",
+                                                   # up to 1,000 metrics configurations per bucket, each by its id
+                                                   "aws:s3/bucketMetric:BucketMetric")
                                   and forced and forced[0] == "bucket")
 """The types that configure one bucket, one live resource per bucket."""
 
@@ -98,6 +121,9 @@ PHYSICAL_NAMES: dict[str, str] = {
     "aws:cloudfront/function:Function": "name",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "name",
     "aws:wafv2/webAcl:WebAcl": "name",  # per account, scope and region
+    "aws:sns/topic:Topic": "name",  # per account and region
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",  # per account and region
+    "aws:budgets/budget:Budget": "name",  # per account
     "minio:index/s3Bucket:S3Bucket": "bucket",  # per MinIO deployment ("bucket already exists!")
     "minio:index/iamPolicy:IamPolicy": "name",  # MinIO overwrites a policy of the same name
     "minio:index/iamUser:IamUser": "name",  # MinIO resets an existing user's secret
@@ -109,5 +135,6 @@ CASE_INSENSITIVE_NAMES = frozenset(token for token in PHYSICAL_NAMES if token.st
 """IAM names are unique regardless of case (IAM user guide, "IAM identifiers": names are not distinguished by
 case)."""
 
-REGIONAL_NAMES = frozenset({"aws:kms/alias:Alias", "aws:wafv2/webAcl:WebAcl"})
+REGIONAL_NAMES = frozenset({"aws:kms/alias:Alias", "aws:wafv2/webAcl:WebAcl", "aws:sns/topic:Topic",
+                            "aws:cloudwatch/metricAlarm:MetricAlarm"})
 """Names unique per account and region rather than per account (a KMS alias), or globally."""

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
 from components import dialects, documents, naming
+from components.aws.alerts import AppAlarms, AppAlarmsArgs, app_budget_name
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
-from components.aws.replication import Replication, ReplicationArgs
+from components.aws.replication import REPLICATION_RULE_ID, Replication, ReplicationArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
 from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
@@ -55,15 +57,21 @@ class AppStorage(pulumi.ComponentResource):
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
-                 opts: pulumi.ResourceOptions | None = None, web_acl_arn: pulumi.Input[str] | None = None):
+                 opts: pulumi.ResourceOptions | None = None, web_acl_arn: pulumi.Input[str] | None = None,
+                 log_buckets: Mapping[str, str] | None = None, alert_topic_arn: pulumi.Input[str] | None = None,
+                 edge_alert_topic_arn: pulumi.Input[str] | None = None):
         """`web_acl_arn`: the stack's EdgeFirewall, which the app's distribution sits behind (`cdn.waf: managed`);
-        default: `cdn.webAclArn`, or none."""
+        default: `cdn.webAclArn`, or none. `log_buckets`: region -> the stack's LogBucket there (aws), receiving the
+        server access logs of the bucket and replica of that region and the CDN's logs; default: no access logs.
+        `alert_topic_arn`: the stack's StackAlerts topic (aws), which the app's alarms (AppAlarms) and budget notify,
+        `edge_alert_topic_arn` its us-east-1 topic for the CDN alarm (default: the same); default: no alarms."""
         super().__init__("app-storage:index:AppStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if stack.backend == "minio":
             storage, identity, delivery = _declare_on_minio(name, app, stack, child)
         else:
-            storage, identity, delivery = _declare_on_aws(name, app, stack, child, web_acl_arn)
+            storage, identity, delivery = _declare_on_aws(name, app, stack, child, web_acl_arn, log_buckets or {},
+                                                          (alert_topic_arn, edge_alert_topic_arn))
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -132,10 +140,12 @@ def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
 
 
 def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions,
-                    web_acl_arn: pulumi.Input[str] | None = None):
+                    web_acl_arn: pulumi.Input[str] | None = None, log_buckets: Mapping[str, str] | None = None,
+                    alert_topics: tuple[pulumi.Input[str] | None, pulumi.Input[str] | None] = (None, None)):
     """Declare the app on AWS; returns (storage, identity, how public areas are reached: connection fields)."""
     tags = resource_tags(app, stack)
     public_prefixes = _public_prefixes(app)
+    log_buckets = log_buckets or {}
     cdn = None
     if stack.cdn and public_prefixes:
         # Declared first: the bucket's policy and key name the distribution; the distribution needs only
@@ -151,7 +161,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             domain=stack.cdn.domains.get(app.name),
             certificate_arn=stack.cdn.certificate_arn,
             hosted_zone_id=stack.cdn.hosted_zone_id,
-            log_bucket=stack.cdn.log_bucket,
+            log_bucket=stack.cdn.log_bucket or log_buckets.get(stack.region),
             web_acl_arn=web_acl_arn or stack.cdn.web_acl_arn,
             hsts_preload=stack.cdn.hsts_preload,
             replica=(naming.replica_bucket_name(app.bucket_name), stack.replication.region)
@@ -173,6 +183,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         public_prefixes=public_prefixes,
         cloudfront_distribution_arn=cdn.distribution_arn if cdn else None,
         public_without_cdn=stack.public_without_cdn,
+        log_bucket=log_buckets.get(stack.region),
         tags=tags,
     )
     storage = SecureBucket(f"{name}-storage", bucket_args, child)
@@ -187,10 +198,23 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
                 # The CDN fails over to the replica: it may read the public prefixes there too.
                 region=stack.replication.region, kms_key_arn=None, cors=(),
                 public_prefixes=public_prefixes if cdn else (),
-                cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False),
+                cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False,
+                log_bucket=log_buckets.get(stack.replication.region)),
             storage_class=stack.replication.storage_class,
             replication_time_control=stack.replication.replication_time_control,
+            replication_metrics=alert_topics[0] is not None,  # the replication alarms read them
             tags=tags,
+        ), child)
+    if alert_topics[0] is not None:
+        AppAlarms(f"{name}-alarms", AppAlarmsArgs(
+            app_name=app.name, bucket_name=app.bucket_name, region=stack.region, alerts=app.alerts,
+            topic_arn=alert_topics[0], edge_topic_arn=alert_topics[1],
+            storage_classes=tuple(t.storage_class for rule in app.lifecycle for t in rule.transitions),
+            distribution_id=cdn.distribution_id if cdn else None,
+            replica_bucket_name=naming.replica_bucket_name(app.bucket_name) if stack.replication else None,
+            replication_rule_id=REPLICATION_RULE_ID,
+            replication_time_control=bool(stack.replication and stack.replication.replication_time_control),
+            budget_name=app_budget_name(app.bucket_name), tags=tags,
         ), child)
     trust = app.identity.trust
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
@@ -236,6 +260,7 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         lifecycle=app.lifecycle,
         protect_data=stack.protect_data,
         force_destroy=stack.force_destroy,
+        quota_bytes=app.alerts.storage_bytes,  # a hard quota on MinIO; the gate warns about it
     ), child)
     identity = MinioIdentity(f"{name}-identity", MinioIdentityArgs(
         user_name=naming.minio_user_name(app.bucket_name),

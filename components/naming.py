@@ -156,6 +156,10 @@ CLOUDFRONT_RESPONSE_HEADERS_POLICY = NameRule("CloudFront response headers polic
                                               64, "Amazon CloudFront Developer Guide, quotas (policy names)")
 CLOUDFRONT_ORIGIN_ACCESS_CONTROL = NameRule("CloudFront origin access control", re.compile(r"[a-zA-Z0-9_-]+"), 64,
                                             "Amazon CloudFront API reference, OriginAccessControlConfig Name")
+LOG_DELIVERY = NameRule("CloudWatch Logs delivery source or destination", re.compile(r"[\w-]+"), 60,
+                        "Amazon CloudWatch Logs API reference, PutDeliverySource and PutDeliveryDestination name; "
+                        "terraform-provider-aws v6 logs/delivery_source.go, delivery_destination.go "
+                        "LengthBetween(1, 60)")
 WAF_WEB_ACL = NameRule("WAF web ACL", re.compile(r"[\w-]+"), 128, "AWS WAFv2 API reference, CreateWebACL Name")
 MINIO_USER = NameRule("MinIO user", re.compile(r"[0-9A-Za-z=,.@\-_+]+"), 64,
                       "terraform-provider-minio v1.20.1 minio/resource_minio_iam_user.go StaticUserNamePattern; "
@@ -235,6 +239,18 @@ def cdn_deny_function_name(bucket: str) -> str:
     return cloudfront_name(bucket, "-deny")
 
 
+def log_bucket_name(bucket_prefix: str, region: str) -> str:
+    """The stack's access-log bucket in `region`: `<bucketPrefix>-logs-<region>`. S3 delivers server access logs only
+    to a bucket in the source bucket's region and account, so a stack has one per region it uses. A valid bucket
+    prefix and a region name give a valid bucket name (63 at most: a long prefix keeps its start and a hash)."""
+    return shortened(bucket_prefix.rstrip(".-"), f"-logs-{region}", S3_BUCKET.max_length)
+
+
+def cdn_log_delivery_name(bucket: str) -> str:
+    """The CloudWatch Logs delivery source and destination of an app's distribution (standard logging v2)."""
+    return shortened(_dashed(bucket, r"\w-"), "-cdn-logs", LOG_DELIVERY.max_length)
+
+
 def web_acl_name(bucket_prefix: str) -> str:
     """The stack's one WAF web ACL, in front of every distribution: `<bucketPrefix>-edge`, dots as dashes."""
     return shortened(_dashed(bucket_prefix, r"\w-"), "-edge", WAF_WEB_ACL.max_length)
@@ -268,6 +284,7 @@ def derived_names(bucket: str, backend: str, replicated: bool = True) -> list[tu
         (cdn_cache_headers_policy_name(bucket, "public, max-age=31536000, immutable"),
          CLOUDFRONT_RESPONSE_HEADERS_POLICY),
         (cdn_deny_function_name(bucket), CLOUDFRONT_FUNCTION),
+        (cdn_log_delivery_name(bucket), LOG_DELIVERY),
     ]
 
 

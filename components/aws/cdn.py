@@ -24,7 +24,16 @@ Defaults (behaviour):
 - HTTP/2 and HTTP/3, IPv6, the configured price class.
 - Custom domain: with a given ACM certificate, or one created in us-east-1 and validated through the named
   Route53 zone (which also gets the alias records); SNI only, minimum TLSv1.2_2021.
-- Optional standard logging to a bucket, and an optional WAFv2 web ACL (the stack's EdgeFirewall, or a given one).
+- Access logs (`log_bucket`) through CloudFront standard logging v2, never the legacy `logging_config`: legacy
+  logging writes with the awslogsdelivery account's FULL_CONTROL ACL grant, so its bucket must have ACLs enabled,
+  which BucketOwnerEnforced turns off (CloudFront Developer Guide, "Configure standard logging (legacy)",
+  permissions). v2 delivers through CloudWatch Logs vended log delivery, granted by the bucket policy: a
+  LogDeliverySource (the distribution's ARN, ACCESS_LOGS), a LogDeliveryDestination (the log bucket's ARN with the
+  path `cloudfront/<bucket>`, W3C output) and the LogDelivery pairing them, all three in us-east-1 (CloudFront
+  Developer Guide, "Configure standard logging (v2)": with the CloudWatch API, "you must use the US East
+  (N. Virginia) Region (us-east-1)"); the S3 bucket itself may be in another region (v2 delivers to S3 buckets in
+  any region, opt-in regions included), so the logs land in the stack region's log bucket.
+- An optional WAFv2 web ACL (the stack's EdgeFirewall, or a given one).
 """
 
 from __future__ import annotations
@@ -57,6 +66,18 @@ FAILOVER_STATUS_CODES = [500, 502, 503, 504, 403, 404]
 """What the bucket answers when the replica should: S3's server errors, and 403/404 (a missing or unreadable
 object; S3 answers 403 for a missing one to a reader without s3:ListBucket). CloudFront accepts 400, 403, 404,
 416 and the 5xx codes here (CreateDistribution, OriginGroupFailoverCriteria)."""
+CLOUDFRONT_LOG_PREFIX = "cloudfront/"
+"""Where CloudFront standard logs (v2) land in the log bucket: `cloudfront/<bucket>/AWSLogs/<account>/CloudFront/...`
+(vended delivery adds `AWSLogs/<account>/` after the destination's path)."""
+CLOUDFRONT_LOG_FORMAT = "w3c"
+"""The legacy standard logs' layout (tab-separated W3C extended fields), so existing readers keep working."""
+
+
+def cloudfront_log_prefix(bucket: str) -> str:
+    """The path, in the log bucket, of the access logs of the distribution in front of `bucket`."""
+    return f"{CLOUDFRONT_LOG_PREFIX}{bucket}"
+
+
 # Route53's hosted zone for every CloudFront alias target.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 def security_headers(hsts_preload: bool) -> aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgsDict:
@@ -92,7 +113,8 @@ class CdnArgs:
     hosted_zone_id: str | None = None
     """Route53 zone that validates a created certificate and gets the alias records. Default: none."""
     log_bucket: str | None = None
-    """Bucket for standard logs (prefix `<bucket_name>/`). Default: no logging."""
+    """Bucket receiving the distribution's standard logs (v2) under `cloudfront/<bucket_name>/`; its policy lets
+    `delivery.logs.amazonaws.com` write there (LogBucket with `cloudfront_logs`). Default: no access logs."""
     web_acl_arn: pulumi.Input[str] | None = None
     """WAFv2 web ACL (CloudFront scope). Default: none."""
     hsts_preload: bool = True
@@ -104,6 +126,8 @@ class CdnArgs:
 
 class Cdn(pulumi.ComponentResource):
     distribution_arn: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    """What CloudFront's CloudWatch metrics take as `DistributionId` (the alarms, AppAlarms)."""
     domain_name: pulumi.Output[str]
     public_domain: pulumi.Output[str]
     public_base_url: pulumi.Output[str]
@@ -176,9 +200,9 @@ class Cdn(pulumi.ComponentResource):
                                      for prefix in sorted(args.public_prefixes)],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
-            logging_config={"bucket": f"{args.log_bucket}.s3.amazonaws.com", "prefix": f"{args.bucket_name}/",
-                            "include_cookies": False} if args.log_bucket else None,
             web_acl_id=args.web_acl_arn)
+        if args.log_bucket:
+            self._standard_logs_v2(name, args, distribution, tags)
         if args.domain and args.hosted_zone_id:
             for record_type in ("A", "AAAA"):
                 aws.route53.Record(f"{name}-alias-{record_type.lower()}", zone_id=args.hosted_zone_id,
@@ -187,6 +211,7 @@ class Cdn(pulumi.ComponentResource):
                                        "evaluate_target_health": False}])
 
         self.distribution_arn = distribution.arn
+        self.distribution_id = distribution.id
         self.domain_name = distribution.domain_name
         self.public_domain = pulumi.Output.from_input(args.domain) if args.domain else distribution.domain_name
         self.public_base_url = pulumi.Output.concat("https://", self.public_domain)
@@ -196,6 +221,24 @@ class Cdn(pulumi.ComponentResource):
             "public_domain": self.public_domain,
             "public_base_url": self.public_base_url,
         })
+
+    def _standard_logs_v2(self, name: str, args: CdnArgs, distribution: aws.cloudfront.Distribution,
+                          tags: dict) -> None:
+        """CloudFront standard logging v2: source, destination and delivery, all in us-east-1."""
+        child = pulumi.ResourceOptions(parent=self)
+        log_name = naming.cdn_log_delivery_name(args.bucket_name)
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{name}-log-source", name=log_name, log_type="ACCESS_LOGS", resource_arn=distribution.arn,
+            region=CLOUDFRONT_REGION, tags=tags, opts=child)
+        destination_arn = (f"{naming.bucket_arn(str(args.log_bucket), args.region)}/"
+                           f"{cloudfront_log_prefix(args.bucket_name)}")
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{name}-log-destination", name=log_name, output_format=CLOUDFRONT_LOG_FORMAT,
+            delivery_destination_configuration={"destination_resource_arn": destination_arn},
+            region=CLOUDFRONT_REGION, tags=tags, opts=child)
+        aws.cloudwatch.LogDelivery(
+            f"{name}-log-delivery", delivery_source_name=source.name, delivery_destination_arn=destination.arn,
+            region=CLOUDFRONT_REGION, tags=tags, opts=child)
 
     def _validated_certificate(self, name: str, args: CdnArgs, tags: dict) -> pulumi.Output[str]:
         # CloudFront takes certificates only from us-east-1: declared there through pulumi-aws 7's

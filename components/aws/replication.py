@@ -9,7 +9,8 @@ Defaults (behaviour):
   `documents.replication_policy` (read the source's versions, write replicas, decrypt with the source key
   and encrypt with the replica key, each only through S3 in its region).
 - The rule replicates every object, SSE-KMS objects included, and delete markers, into `storage_class`
-  (default STANDARD_IA); Replication Time Control with metrics (15 minutes) when asked.
+  (default STANDARD_IA); Replication Time Control with metrics (15 minutes) when asked; replication metrics
+  alone when the stack has alerts (`replication_metrics`).
 - The configuration waits for versioning on both buckets (S3 refuses it before).
 """
 
@@ -45,6 +46,9 @@ class ReplicationArgs:
     """Storage class of the replicas. Default: STANDARD_IA."""
     replication_time_control: bool = False
     """S3 RTC (replication within 15 minutes) with its metrics. Default: off."""
+    replication_metrics: bool = False
+    """Publish the rule's replication metrics (ReplicationLatency, OperationsFailedReplication, ...) without RTC,
+    for the alarms (AppAlarms). Default: off (RTC turns them on anyway)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -60,6 +64,11 @@ def replication_rule(args: ReplicationArgs, replica_bucket_arn: str,
     if args.replication_time_control:
         destination["replication_time"] = {"status": "Enabled", "time": {"minutes": REPLICATION_TIME_MINUTES}}
         destination["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_TIME_MINUTES}}
+    elif args.replication_metrics:
+        # Replication metrics need no RTC ("Monitoring progress with replication metrics": metrics can be enabled
+        # on any rule) and EventThreshold is optional (S3 API, Metrics: "Required: No"): it only sets when the
+        # RTC event s3:Replication:OperationMissedThreshold fires, so without RTC it is left out.
+        destination["metrics"] = {"status": "Enabled"}
     rule: aws.s3.BucketReplicationConfigRuleArgsDict = {
         "id": REPLICATION_RULE_ID,
         "status": "Enabled",

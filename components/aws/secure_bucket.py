@@ -17,6 +17,8 @@ Defaults (each is behaviour, not just a value):
   provider of its own, so it inherits the stack's provider config (profile, assume-role, default tags).
 - The customer key always has an explicit key policy (CKV2_AWS_64): the account administers it through
   IAM, and with a CDN the distribution may decrypt.
+- Server access logs (`log_bucket`): an `aws.s3.BucketLogging` into the stack's log bucket of the same region
+  (S3 delivers only within one region and account), under the prefix `<bucket>/`. Default: no logging.
 - Protected data: the bucket and its key are `protect`ed and retained on delete, and every sibling
   (ownership, public access block, encryption, versioning, lifecycle, CORS, policy, key alias) is retained
   with them: removing an app from the config never leaves a kept bucket un-hardened. Never force-destroyed
@@ -26,7 +28,7 @@ Defaults (each is behaviour, not just a value):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -74,6 +76,9 @@ class SecureBucketArgs:
     """The distribution serving the public prefixes. Default: none, no CloudFront access."""
     public_without_cdn: bool = False
     """Serve the public prefixes anonymously from S3 (relaxes Block Public Access). Default: false."""
+    log_bucket: str | None = None
+    """The log bucket (same region and account) receiving this bucket's server access logs under `<bucket>/`.
+    Default: none, no access logging."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -132,6 +137,32 @@ def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[aws.s3.BucketCorsConfi
     ]
 
 
+def private_bucket(component: pulumi.Resource, name: str, bucket_name: str, region: str, tags: dict[str, str], *,
+                   force_destroy: bool, protect_data: bool, public_policy_allowed: bool = False,
+                   ) -> tuple[aws.s3.Bucket, Callable[..., pulumi.ResourceOptions], aws.s3.BucketPublicAccessBlock]:
+    """What every bucket here starts from, as `component`'s children: the bucket (protected and retained with its
+    data), ACLs off (BucketOwnerEnforced) and all four Block Public Access flags (two relaxed only where a bucket
+    serves the public itself). Returns the bucket, the options its other siblings take (`after(*dependencies)`),
+    and the public access block, which a bucket policy must wait for."""
+    data = pulumi.ResourceOptions(parent=component, protect=protect_data, retain_on_delete=protect_data)
+    bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=force_destroy, tags=tags,
+                           region=region, opts=data)
+
+    def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+        # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
+        # passing `bucket.id`, without awaiting an output per sibling.
+        # Retained with a protected bucket: removing the app keeps the bucket hardened.
+        return pulumi.ResourceOptions(parent=component, depends_on=[bucket, *resources], retain_on_delete=protect_data)
+
+    aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket_name, region=region,
+                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access-block", bucket=bucket_name, block_public_acls=True, ignore_public_acls=True,
+        block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,
+        region=region, opts=after())
+    return bucket, after, public_access_block
+
+
 class SecureBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
@@ -148,22 +179,9 @@ class SecureBucket(pulumi.ComponentResource):
                                 for rule in PUBLIC_WITHOUT_CDN_WAIVES})
         region = args.region
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy,
-                               tags=bucket_tags, region=region, opts=data)
-
-        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
-            # Siblings name the bucket by its known name and wait for it explicitly: the same graph as
-            # passing `bucket.id`, without awaiting an output per sibling.
-            # Retained with a protected bucket: removing the app keeps the bucket hardened.
-            return pulumi.ResourceOptions(parent=self, depends_on=[bucket, *resources],
-                                          retain_on_delete=args.protect_data)
-
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=args.bucket_name, region=region,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block", bucket=args.bucket_name, block_public_acls=True, ignore_public_acls=True,
-            block_public_policy=not public_policy_allowed, restrict_public_buckets=not public_policy_allowed,
-            region=region, opts=after())
+        bucket, after, public_access_block = private_bucket(
+            self, name, args.bucket_name, region, bucket_tags, force_destroy=args.force_destroy,
+            protect_data=args.protect_data, public_policy_allowed=public_policy_allowed)
 
         kms_key_arn: pulumi.Input[str | None] = None
         if args.encryption == "kms":
@@ -188,6 +206,9 @@ class SecureBucket(pulumi.ComponentResource):
         if args.cors:
             aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=args.bucket_name, region=region,
                                            cors_rules=cors_rule_inputs(args.cors), opts=after())
+        if args.log_bucket:
+            aws.s3.BucketLogging(f"{name}-logging", bucket=args.bucket_name, target_bucket=args.log_bucket,
+                                 target_prefix=f"{args.bucket_name}/", region=region, opts=after())
         policy = pulumi.Output.from_input(args.cloudfront_distribution_arn).apply(
             lambda distribution_arn: json.dumps(bucket_policy_document(args, distribution_arn)))
         aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=policy, region=region,

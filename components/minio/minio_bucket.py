@@ -11,6 +11,11 @@ Defaults (each is behaviour, not just a value):
   the whole bucket, never listing, never writing.
 - Protected data: the bucket is `protect`ed and retained on delete. Never force-destroyed unless
   `force_destroy` is asked for.
+- No quota unless `quota_bytes` is given. A quota is a MinIO *hard* quota: terraform-provider-minio v1.20.1
+  (minio/resource_minio_s3_bucket.go, bridged by pulumi-minio 0.17.1) always calls `SetBucketQuota` with
+  `madmin.HardQuota`, so MinIO refuses writes once the bucket holds that many bytes (HTTP 400
+  `XMinioAdminBucketQuotaExceeded`). The provider sets it on create and on change but never reads it back:
+  a quota changed with `mc quota` is not seen as drift.
 Ownership controls and a public access block have no MinIO counterpart: ACLs are not in play and
 nothing is public unless this policy says so.
 """
@@ -48,6 +53,9 @@ class MinioBucketArgs:
     """Protect and retain the bucket. Default: protected, retained on delete."""
     force_destroy: bool = False
     """Let a destroy delete all objects. Default: false."""
+    quota_bytes: int | None = None
+    """The bucket's hard quota in bytes (the app's `alerts.storageBytes`): MinIO refuses writes beyond it. Default:
+    none, no quota."""
 
 
 # terraform-provider-minio v1.20.1 (bridged by pulumi-minio 0.17.1) computes a rule's `status` and refuses
@@ -83,8 +91,10 @@ class MinioBucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: MinioBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:MinioBucket", name, None, opts)
         data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        if args.quota_bytes is not None and args.quota_bytes < 1:
+            raise ValueError(f"quota_bytes must be at least 1 byte (got {args.quota_bytes}); leave it None for none")
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket_name, acl="private",
-                                force_destroy=args.force_destroy, opts=data)
+                                force_destroy=args.force_destroy, quota=args.quota_bytes, opts=data)
 
         def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
             # As in SecureBucket: siblings name the bucket and wait for it explicitly.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from components.settings.readers import Problems, check_known, key_path, read_str_list
@@ -35,14 +36,19 @@ def _quantity(p: Problems, path: str, data: dict, name: str) -> int | None:
     return number
 
 
+def _app_default(stack: AlertSettings) -> AlertSettings:
+    """What an app without its own `alerts` gets: the stack's emails and thresholds, never the stack's budget."""
+    return replace(stack, monthly_budget_usd=None)
+
+
 def read_alerts(p: Problems, path: str, data: Any, stack_wide: bool,
                 default: AlertSettings = NO_ALERTS) -> AlertSettings:
     """An `alerts` map: the stack's (`stack_wide`: emails and the budget too) or an app's, over `default`."""
     if data is None:
-        return default
+        return default if stack_wide else _app_default(default)
     if not isinstance(data, dict):
         p.add(path, data, "must be an alerts object", "Write e.g. `{storageBytes: 50e9, requestsPer5Min: 100000}`.")
-        return default
+        return default if stack_wide else _app_default(default)
     check_known(p, path, data, ALERT_DEFAULTS if stack_wide else APP_ALERT_DEFAULTS)
     emails = tuple(read_str_list(p, path, data, "emails", ALERT_DEFAULTS)) if stack_wide else default.emails
     for index, email in enumerate(emails):
@@ -54,7 +60,9 @@ def read_alerts(p: Problems, path: str, data: Any, stack_wide: bool,
     requests = _quantity(p, path, data, "requestsPer5Min")
     return AlertSettings(
         emails=emails,
-        monthly_budget_usd=budget if "monthlyBudgetUsd" in data else default.monthly_budget_usd,
+        # An app's budget is its own (a budget on its cost allocation tag): the stack's budget is the whole stack's.
+        monthly_budget_usd=budget if "monthlyBudgetUsd" in data else None if not stack_wide
+        else default.monthly_budget_usd,
         storage_bytes=storage if "storageBytes" in data else default.storage_bytes,
         requests_per_5min=requests if "requestsPer5Min" in data else default.requests_per_5min,
     )

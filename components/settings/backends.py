@@ -262,4 +262,30 @@ def minio_skipped_features(settings: StackSettings) -> list[str]:
     if settings.minio is not None and not settings.minio.kms_key_id:
         notes.append(skipped_note("default encryption", every_app,
                               f"MinIO encrypts only with a key of its KMS; set {NAMESPACE}:minioKmsKeyId to one."))
-    return [note for note in notes if note]
+    return [note for note in notes if note] + minio_alert_notes(settings)
+
+
+def minio_alert_notes(settings: StackSettings) -> list[str]:
+    """On minio, `storageBytes` is also each bucket's hard quota, and what needs AWS (the alert topic's emails, cost
+    budgets) is not delivered by the stack: the Prometheus rules of `make alerts` watch MinIO instead."""
+    notes = []
+    quotas = [f"{app.name} ({app.alerts.storage_bytes} bytes)" for app in settings.apps
+              if app.alerts.storage_bytes is not None]
+    if quotas:
+        notes.append(f"storageBytes is the bucket's hard quota on minio for app{'s' if len(quotas) > 1 else ''} "
+                     f"{', '.join(quotas)}: MinIO refuses every write beyond it (HTTP 400 "
+                     "XMinioAdminBucketQuotaExceeded), it does not only alert. `make alerts` warns at 80 %; raise "
+                     "storageBytes before a bucket fills.")
+    undelivered = []
+    if settings.alerts.emails:
+        undelivered.append(f"{NAMESPACE}:alerts.emails")
+    if settings.alerts.monthly_budget_usd is not None:
+        undelivered.append(f"{NAMESPACE}:alerts.monthlyBudgetUsd")
+    undelivered += [f"{NAMESPACE}:apps.{app.name}.alerts.monthlyBudgetUsd" for app in settings.apps
+                    if app.alerts.monthly_budget_usd not in (None, settings.alerts.monthly_budget_usd)]
+    if undelivered:
+        notes.append(f"{', '.join(undelivered)} {'is' if len(undelivered) == 1 else 'are'} not delivered on minio: "
+                     "the stack declares no alert topic (SNS) and no cost budget there. The Prometheus rules of "
+                     "`make alerts` (storage, requests, errors) take their place: load them into the Prometheus "
+                     "that scrapes MinIO and route them to these people with Alertmanager.")
+    return notes

@@ -156,6 +156,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         cdn=cdn,
         public_without_cdn=public_without_cdn and backend == "aws",
         alerts=stack_alerts,
+        log_retention_days=read_count(p, path, data, "logRetentionDays", STACK_DEFAULTS, 1, 36500, "days"),
     )
     if backend == "minio":
         warnings.extend(minio_skipped_features(settings))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.aws.cdn import CdnArgs
+from components.aws.log_bucket import LogBucketArgs
 from components.aws.replication import ReplicationArgs
 from components.aws.secure_bucket import SecureBucketArgs
 from components.dialects import DIALECTS
@@ -72,6 +73,8 @@ STACK_KEYS = (
         "Days a replaced or deleted object version is kept when versioning is on."),
     Key("abortIncompleteMultipartUploadDays", "integer", SecureBucketArgs.abort_incomplete_multipart_upload_days,
         "Days after which unfinished multipart uploads are aborted (and stop costing storage)."),
+    Key("logRetentionDays", "integer", LogBucketArgs.retention_days, "Days the stack's log buckets keep server "
+        "access logs and CDN logs (aws), 1..36500."),
     Key("protectData", "boolean", SecureBucketArgs.protect_data, "Protect buckets and keys from deletion and retain "
         "them if removed from the program."),
     Key("forceDestroy", "boolean", SecureBucketArgs.force_destroy, "Let destroy delete buckets that still hold "
@@ -105,7 +108,8 @@ CDN_KEYS = (
     Key("domains", "map", {}, "App name -> custom domain of its distribution."),
     Key("certificateArn", "string", None, "ACM certificate in us-east-1 covering the domains."),
     Key("hostedZoneId", "string", None, "Route53 zone: creates DNS-validated certificates and alias records."),
-    Key("logBucket", "string", None, "Bucket for CloudFront standard logs."),
+    Key("logBucket", "string", None, "An existing bucket for CloudFront standard logs (v2); by default the stack's "
+        "log bucket in aws:region."),
     Key("webAclArn", "string", None, "An existing WAFv2 web ACL (CloudFront scope) for every distribution."),
     Key("waf", "string", None, "managed: one WAFv2 web ACL for the stack's distributions (AWS managed rule groups "
         "and a per-IP rate limit), instead of webAclArn.", WAF_KINDS),

@@ -161,6 +161,8 @@ class StackSettings:
     warnings: tuple[str, ...] = field(default=())
     alerts: AlertSettings = field(default_factory=AlertSettings)
     """The stack's alert settings: emails, the stack's monthly budget, default thresholds."""
+    log_retention_days: int = 365
+    """Days the stack's log buckets keep access logs (`logRetentionDays`)."""
 
 
 class SettingsError(RunError):

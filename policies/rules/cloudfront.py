@@ -86,9 +86,39 @@ def recommended_tls(resource: Any, _config: Mapping) -> Iterator[str]:
         yield f"{described(resource)} must require TLSv1.2_2021 or later; it allows {version or 'TLSv1'}"
 
 
-def access_logging(resource: Any, _config: Mapping) -> Iterator[str]:
-    if _distributions(resource) and not value(resource.props, "loggingConfig", "bucket"):
-        yield f"{described(resource)} must write standard logs (loggingConfig.bucket)"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+
+
+def _delivers_access_logs_v2(stack: StackView, distribution: Any) -> bool:
+    """Standard logging v2: a LogDeliverySource of ACCESS_LOGS whose resourceArn is the distribution's (its ARN, or
+    in a preview the dependency of `resourceArn` on it), paired with a destination by a LogDelivery naming the source
+    (by name, or by the dependency of `deliverySourceName`)."""
+    arn = value(distribution.props, "arn")
+    for source in stack.of_type(LOG_DELIVERY_SOURCE):
+        if value(source.props, "logType") not in ("ACCESS_LOGS", UNKNOWN):
+            continue
+        dependencies = (getattr(source, "property_dependencies", None) or {}).get("resourceArn", [])
+        resource_arn = value(source.props, "resourceArn")
+        if not (isinstance(arn, str) and resource_arn == arn) and not any(
+                d.urn == distribution.urn for d in dependencies):
+            continue
+        name = value(source.props, "name")
+        for delivery in stack.of_type(LOG_DELIVERY):
+            named = value(delivery.props, "deliverySourceName")
+            depends = (getattr(delivery, "property_dependencies", None) or {}).get("deliverySourceName", [])
+            if (isinstance(name, str) and named == name) or any(d.urn == source.urn for d in depends):
+                return True
+    return False
+
+
+def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    for distribution in stack.of_type(DISTRIBUTION):
+        if value(distribution.props, "loggingConfig", "bucket") or _delivers_access_logs_v2(stack, distribution):
+            continue
+        yield Finding(distribution.urn, f"{described(distribution)} must write standard logs: v2 (a CloudWatch Logs "
+                                        "LogDeliverySource of ACCESS_LOGS for it and a LogDelivery) or legacy "
+                                        "(loggingConfig.bucket)", (distribution,))
 
 
 def web_acl(resource: Any, _config: Mapping) -> Iterator[str]:
@@ -338,8 +368,11 @@ RULES = (
          "every behaviour that reads the bucket at the group.",
          Severity.LOW, MANDATORY, origin_failover, stack=True),
     Rule("cloudfront-access-logging", "Checks whether a CloudFront distribution writes standard logs",
-         ("FSBP CloudFront.5", "CKV_AWS_86"), "Set logging_config.bucket (app-storage: cdn.logBucket).",
-         Severity.LOW, ADVISORY, access_logging),
+         ("FSBP CloudFront.5", "CKV_AWS_86"),
+         "Declare standard logging v2: aws.cloudwatch.LogDeliverySource (resource_arn the distribution's ARN, "
+         "log_type ACCESS_LOGS), LogDeliveryDestination (an S3 bucket) and LogDelivery, in us-east-1 (app-storage: "
+         "the stack's log bucket, or cdn.logBucket). Legacy logging_config needs bucket ACLs on.",
+         Severity.LOW, ADVISORY, access_logging, stack=True),
     Rule("cloudfront-waf", "Checks whether a CloudFront distribution is protected by AWS WAF",
          ("FSBP CloudFront.6", "CKV_AWS_68"),
          "Set web_acl_id to a WAFv2 web ACL (app-storage: cdn.waf: managed, or cdn.webAclArn).",

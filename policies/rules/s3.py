@@ -80,6 +80,26 @@ def _bucket_policy_statements(stack: StackView, bucket: Any) -> tuple[Any, list[
     return None, statements(value(bucket.props, "policy"))
 
 
+def log_bucket_urns(stack: StackView) -> set[str]:
+    """The buckets some server access logging writes to: a BucketLogging's `targetBucket` names them, or (a raw program
+    passing `log_bucket.id`, unknown in a preview) its `targetBucket` input depends on them; or a bucket's inline
+    `logging.targetBucket`. A log bucket needs no replica (S3 logs only within one region: each region has its own)
+    and no access logging of its own, and takes SSE-S3 where KMS is required (S3 server access logging does not
+    deliver to an SSE-KMS default-encrypted bucket)."""
+    found: set[str] = set()
+    names = {value(r.props, "targetBucket") for r in stack.of_type(*LOGGING)}
+    names |= {value(b.props, "logging", "targetBucket") for b in _aws_buckets(stack)}
+    for name in names:
+        bucket = stack.bucket_named(name) if isinstance(name, str) else None
+        if bucket is not None:
+            found.add(bucket.urn)
+    for logging in stack.of_type(*LOGGING):
+        for dependency in (getattr(logging, "property_dependencies", None) or {}).get("targetBucket", []):
+            if stack.bucket_with_urn(dependency.urn) is not None:
+                found.add(dependency.urn)
+    return found
+
+
 def owner_enforced(stack: StackView, _config: Mapping) -> Iterator[Finding]:
     for bucket in _aws_buckets(stack):
         sibling = stack.sibling(bucket, OWNERSHIP)
@@ -137,6 +157,7 @@ def deny_insecure_transport(stack: StackView, _config: Mapping) -> Iterator[Find
 
 
 def default_encryption(stack: StackView, config: Mapping) -> Iterator[Finding]:
+    log_buckets = log_bucket_urns(stack)
     for bucket in _aws_buckets(stack):
         sibling = stack.sibling(bucket, *ENCRYPTION)
         rules = items(sibling.props, "rules") if sibling else items(
@@ -146,10 +167,13 @@ def default_encryption(stack: StackView, config: Mapping) -> Iterator[Finding]:
             continue
         if not config.get("requireKms"):
             continue
+        sse_s3_allowed = bucket.urn in log_buckets
         for rule in rules:
             algorithm = value(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
             if algorithm is UNKNOWN:
                 continue
+            if sse_s3_allowed and algorithm == "AES256":
+                continue  # server access logs are delivered only to SSE-S3 default-encrypted buckets
             if algorithm not in KMS_ALGORITHMS:
                 yield _finding(bucket, sibling, f"default encryption must be SSE-KMS; it is {algorithm}")
             elif not is_true(value(rule, "bucketKeyEnabled")):
@@ -192,11 +216,9 @@ def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Fi
 
 
 def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
-    targets = {value(r.props, "targetBucket") for r in stack.of_type(*LOGGING)}
-    targets |= {value(b.props, "logging", "targetBucket") for b in _aws_buckets(stack)}
-    targets = {target for target in targets if isinstance(target, str)}
+    log_buckets = log_bucket_urns(stack)
     for bucket in _aws_buckets(stack):
-        if value(bucket.props, "bucket") in targets:
+        if bucket.urn in log_buckets:
             continue  # a log bucket does not log into itself
         if stack.sibling(bucket, *LOGGING) is None and not value(bucket.props, "logging", "targetBucket"):
             yield _finding(bucket, None, "server access logging must be on (a BucketLogging to a log bucket)")
@@ -205,10 +227,10 @@ def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
 def replicated(stack: StackView, config: Mapping) -> Iterator[Finding]:
     if not config.get("required"):
         return
-    replicas = stack.replica_urns()
+    exempt = stack.replica_urns() | log_bucket_urns(stack)
     for bucket in _aws_buckets(stack):
-        if bucket.urn in replicas:
-            continue
+        if bucket.urn in exempt:
+            continue  # a replica, or a log bucket (logs stay in their region; each region has its own)
         if stack.sibling(bucket, REPLICATION) is None and not value(bucket.props, "replicationConfiguration"):
             yield _finding(bucket, None, "must be replicated to another region (a BucketReplicationConfig)")
 
@@ -292,7 +314,7 @@ RULES = (
     Rule("s3-default-encryption", "Checks whether each S3 bucket declares default encryption (SSE-KMS with a bucket "
          "key where required)", ("CKV_AWS_19", "CKV_AWS_145"),
          "Declare aws.s3.BucketServerSideEncryptionConfiguration; where requireKms is set, use aws:kms with "
-         "bucket_key_enabled.",
+         "bucket_key_enabled (a server access log bucket: AES256, the only default encryption S3 logging accepts).",
          Severity.HIGH, MANDATORY, default_encryption, stack=True,
          config={"requireKms": {"type": "boolean", "default": False,
                                 "description": "Require SSE-KMS with a bucket key instead of any encryption."}}),
@@ -308,7 +330,8 @@ RULES = (
          "Add an enabled lifecycle rule with noncurrent_version_expiration.noncurrent_days.",
          Severity.LOW, MANDATORY, noncurrent_version_expiry, stack=True),
     Rule("s3-access-logging", "Checks whether each S3 bucket writes server access logs", ("FSBP S3.9", "CKV_AWS_18"),
-         "Declare aws.s3.BucketLogging to a dedicated log bucket.",
+         "Declare aws.s3.BucketLogging to a dedicated log bucket in the bucket's region (app-storage: the stack's "
+         "LogBucket of that region, prefix <bucket>/).",
          Severity.LOW, ADVISORY, access_logging, stack=True),
     Rule("s3-cross-region-replication", "Checks whether each S3 bucket is replicated where replication is required",
          ("CKV_AWS_144",),

@@ -163,8 +163,8 @@ CASES = (
          "abort incomplete multipart"),
     Case("s3-noncurrent-version-expiry", "rule-removed", lifecycle_without("expire-noncurrent-versions"),
          "expire noncurrent versions"),
-    Case("s3-access-logging", "missing", removed("chat-storage-bucket-logging"), "access logging must be on",
-         prepare=logged),
+    # The shipped stack logs every bucket into its region's LogBucket (which is itself exempt: a BucketLogging target).
+    Case("s3-access-logging", "missing", removed("chat-storage-logging"), "access logging must be on"),
     Case("s3-cross-region-replication", "missing", removed("chat-replication-config"), "must be replicated"),
     Case("data-protected-from-deletion", "unprotected-bucket", option("chat-storage-bucket", protect=False),
          "must be declared with `protect`"),
@@ -263,8 +263,8 @@ CASES = (
          "must fail over on 500, 502, 503 and 504; it does not on 503"),
     Case("cloudfront-origin-failover", "behaviour-bypasses-group", failover_edit(behaviour_reads_the_bucket),
          "behaviour 'thumbnails/*' must target origin group"),
-    Case("cloudfront-access-logging", "missing", lambda a: props(a, "vista-cdn-distribution").pop("loggingConfig"),
-         "must write standard logs", prepare=on_distributions("loggingConfig", {"bucket": "logs.s3.amazonaws.com"})),
+    # Standard logging v2 (the shipped stack): without the distribution's LogDeliverySource nothing delivers its logs.
+    Case("cloudfront-access-logging", "missing", removed("vista-cdn-log-source"), "must write standard logs"),
     Case("cloudfront-waf", "missing", lambda a: props(a, "vista-cdn-distribution").pop("webAclId"), "WAF",
          prepare=on_distributions("webAclId", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1")),
     Case("minio-user-policy-no-wildcards", "star-action", statement_changed(

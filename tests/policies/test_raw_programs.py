@@ -52,7 +52,7 @@ def test_the_fixture_names_no_bucket_and_the_destination_depends_on_the_replica(
     pulumi/pulumi sdk/proto/resource.proto, RegisterResourceRequest.propertyDependencies)."""
     analyzed = analyzed_stack(replicated_plan)
     buckets = [r for r in analyzed if r.type == "aws:s3/bucket:Bucket"]
-    assert sorted(b.name for b in buckets) == ["documents", "documents-replica"]
+    assert sorted(b.name for b in buckets) == ["documents", "documents-replica", "logs-us-east-1", "logs-us-west-2"]
     assert all("bucket" not in b.properties for b in buckets)
     replica = resource_named(analyzed, "documents-replica")
     config = _config(analyzed)

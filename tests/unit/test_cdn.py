@@ -108,10 +108,28 @@ def test_custom_domain_with_a_zone_gets_a_dns_validated_certificate_in_us_east_1
 
 def test_logging_and_web_acl_when_asked():
     acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1234"
-    distribution = declare(log_bucket="acme-logs", web_acl_arn=acl)["media-cdn-distribution"].inputs
-    assert distribution["loggingConfig"] == {"bucket": "acme-logs.s3.amazonaws.com", "prefix": "acme-media/",
-                                             "includeCookies": False}
+    resources = declare(log_bucket="acme-logs", web_acl_arn=acl)
+    distribution = resources["media-cdn-distribution"].inputs
     assert distribution["webAclId"] == acl
+
+
+def test_access_logs_use_standard_logging_v2_in_us_east_1_and_never_the_legacy_acl_based_logging():
+    """Legacy standard logging needs the bucket's ACLs on (the awslogsdelivery account gets FULL_CONTROL), which
+    BucketOwnerEnforced forbids: logs go through CloudWatch Logs vended delivery (CloudFront Developer Guide,
+    "Configure standard logging (v2)"), whose source, destination and delivery live in us-east-1 ("If you use the
+    CloudWatch API, you must use the US East (N. Virginia) Region"); the S3 destination may be in any region."""
+    resources = declare(log_bucket="acme-logs")
+    assert "loggingConfig" not in resources["media-cdn-distribution"].inputs
+    source = resources["media-cdn-log-source"].inputs
+    destination = resources["media-cdn-log-destination"].inputs
+    delivery = resources["media-cdn-log-delivery"].inputs
+    assert source["logType"] == "ACCESS_LOGS" and source["name"] == "acme-media-cdn-logs"
+    assert destination["deliveryDestinationConfiguration"] == {
+        "destinationResourceArn": "arn:aws:s3:::acme-logs/cloudfront/acme-media"}
+    assert destination["outputFormat"] == "w3c"
+    assert delivery["deliverySourceName"] == "acme-media-cdn-logs"
+    assert {r["region"] for r in (source, destination, delivery)} == {"us-east-1"}
+    assert not any(name.startswith("media-cdn-log") for name in declare())
 
 
 def test_public_without_cdn_relaxes_exactly_the_two_policy_flags_and_grants_anonymous_read():

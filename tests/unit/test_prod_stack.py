@@ -18,6 +18,8 @@ HARDENED_BUCKET_TYPES = [
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key", "aws:kms/alias:Alias",
+    # Server access logs into the stack's LogBucket of the bucket's region.
+    "aws:s3/bucketLogging:BucketLogging",
 ]
 PER_APP_TYPES = sorted([
     "app-storage:index:AppStorage", "app-storage:index:AppIdentity", *HARDENED_BUCKET_TYPES,
@@ -31,6 +33,9 @@ CDN_TYPES = sorted([
     "app-storage:index:Cdn", "aws:cloudfront/distribution:Distribution",
     "aws:cloudfront/originAccessControl:OriginAccessControl",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "aws:cloudfront/function:Function",
+    # Standard logging v2 (us-east-1) into the stack region's log bucket.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination", "aws:cloudwatch/logDelivery:LogDelivery",
 ])
 
 
@@ -51,13 +56,18 @@ def test_each_app_has_the_expected_resource_set(prod_plan, app):
     expected = PER_APP_TYPES + (["aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
                                 if app == "eventhorizon" else []) + (CDN_TYPES if app in PUBLIC_APPS else []) + (
         ["aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"] * 2 if app == "eventhorizon" else [])
+    # Alerts (AppAlarms): request metrics; storage, request rate, 5xx, 4xx, replication latency and failures, and
+    # the CDN's 5xx rate where a distribution serves (tests/unit/test_alerts.py).
+    expected += ["app-storage:index:AppAlarms", "aws:s3/bucketMetric:BucketMetric"] + [
+        "aws:cloudwatch/metricAlarm:MetricAlarm"] * (7 if app in PUBLIC_APPS else 6)
     assert types == sorted(expected)
 
 
 def test_every_bucket_is_hardened_and_protected(prod_plan):
     buckets = prod_plan.of_type("aws:s3/bucket:Bucket")
     assert sorted(b.inputs["bucket"] for b in buckets) == sorted(
-        [f"app-storage-prod-{a}" for a in APPS] + [f"app-storage-prod-{a}-replica" for a in APPS])
+        [f"app-storage-prod-{a}" for a in APPS] + [f"app-storage-prod-{a}-replica" for a in APPS]
+        + ["app-storage-prod-logs-us-east-1", "app-storage-prod-logs-us-west-2"])
     for bucket in buckets:
         assert bucket.options["protect"] and bucket.options["retainOnDelete"]
         assert bucket.inputs["forceDestroy"] is False
@@ -68,6 +78,11 @@ def test_every_bucket_is_hardened_and_protected(prod_plan):
                                    "restrictPublicBuckets")] == [True] * 4
         sse = sibling(prod_plan, bucket, "aws:s3/bucketServerSideEncryptionConfiguration:"
                                          "BucketServerSideEncryptionConfiguration").inputs["rules"][0]
+        if "-logs-" in bucket.inputs["bucket"]:
+            # S3 server access logging delivers only to SSE-S3 default-encrypted buckets (S3 User Guide, "Enabling
+            # Amazon S3 server access logging"); a log bucket has no KMS key.
+            assert sse["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+            continue
         assert sse["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms" and sse["bucketKeyEnabled"]
         versioning = sibling(prod_plan, bucket, "aws:s3/bucketVersioning:BucketVersioning")
         assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
@@ -117,7 +132,9 @@ def test_outputs_per_app_plain_and_the_secrets_as_outputs_of_their_own(prod_plan
     """A StackReference reads `<app>` as plain values; only `<app>_secret_access_key` and `<app>_env` are
     secret (one secret inside an output makes the whole output secret)."""
     assert sorted(prod_plan.outputs) == sorted([*APPS, *(f"{a}_secret_access_key" for a in APPS),
-                                                *(f"{a}_env" for a in APPS)])
+                                                *(f"{a}_env" for a in APPS), "alerts_topic_arn", "log_buckets"])
+    assert prod_plan.outputs["log_buckets"] == {"us-east-1": "app-storage-prod-logs-us-east-1",
+                                                "us-west-2": "app-storage-prod-logs-us-west-2"}
     for app in APPS:
         outputs = prod_plan.outputs[app]
         assert outputs["bucket_name"] == f"app-storage-prod-{app}"
@@ -240,7 +257,7 @@ def test_no_explicit_providers_the_stack_config_does_not_need(prod_plan):
 def test_every_kms_key_has_an_explicit_policy(prod_plan):
     """Checkov CKV2_AWS_64: keys of replicas and of apps without a CDN too."""
     keys = prod_plan.of_type("aws:kms/key:Key")
-    assert len(keys) == 2 * len(APPS)
+    assert len(keys) == 2 * len(APPS) + 1  # each bucket's, each replica's, and the alert topic's (StackAlerts)
     for key in keys:
         sids = [s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]]
         assert sids[0] == "AccountAdministersThroughIam", key.name
@@ -249,9 +266,11 @@ def test_every_kms_key_has_an_explicit_policy(prod_plan):
 def test_hardening_siblings_are_retained_with_their_bucket(prod_plan):
     """Removing an app from the config must never leave a retained bucket without its public access block,
     policy, encryption, versioning or lifecycle."""
+    hardening = {"BucketOwnershipControls", "BucketPublicAccessBlock", "BucketPolicy", "BucketVersioning",
+                 "BucketServerSideEncryptionConfiguration", "BucketLifecycleConfiguration"}
     for bucket in prod_plan.of_type("aws:s3/bucket:Bucket"):
         siblings = [r for r in prod_plan.resources if r.parent == bucket.parent and r.custom and r is not bucket]
-        assert len(siblings) >= 8
+        assert hardening <= {r.type.rsplit(":", 1)[-1] for r in siblings}, bucket.name
         for resource in siblings:
             assert resource.options["retainOnDelete"], resource.name
 
