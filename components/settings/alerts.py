@@ -12,7 +12,7 @@ from components.settings.types import AlertSettings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"storageBytes": (1, 10**18, "bytes"), "requestsPer5Min": (1, 10**12, "requests"),
-          "monthlyBudgetUsd": (1, 10**9, "US dollars")}
+          "monthlyBudgetUsd": (1, 10**9, "US dollars"), "appMonthlyBudgetUsd": (1, 10**9, "US dollars")}
 """Each threshold's range and unit (S3 sets no bound on a bucket's size; these only keep a number a number)."""
 NO_ALERTS = AlertSettings()
 
@@ -37,8 +37,9 @@ def _quantity(p: Problems, path: str, data: dict, name: str) -> int | None:
 
 
 def _app_default(stack: AlertSettings) -> AlertSettings:
-    """What an app without its own `alerts` gets: the stack's emails and thresholds, never the stack's budget."""
-    return replace(stack, monthly_budget_usd=None)
+    """What an app gets unless it says otherwise: the stack's emails and thresholds, and as its own budget the
+    stack's `appMonthlyBudgetUsd` (never the whole stack's budget)."""
+    return replace(stack, monthly_budget_usd=stack.app_monthly_budget_usd, app_monthly_budget_usd=None)
 
 
 def read_alerts(p: Problems, path: str, data: Any, stack_wide: bool,
@@ -56,13 +57,15 @@ def read_alerts(p: Problems, path: str, data: Any, stack_wide: bool,
             p.add(key_path(key_path(path, "emails"), index), email, "is not an email address",
                   "Write e.g. ops@example.com: each address is asked to confirm its subscription.")
     budget = _quantity(p, path, data, "monthlyBudgetUsd")
+    app_budget = _quantity(p, path, data, "appMonthlyBudgetUsd") if stack_wide else None
     storage = _quantity(p, path, data, "storageBytes")
     requests = _quantity(p, path, data, "requestsPer5Min")
     return AlertSettings(
         emails=emails,
         # An app's budget is its own (a budget on its cost allocation tag): the stack's budget is the whole stack's.
-        monthly_budget_usd=budget if "monthlyBudgetUsd" in data else None if not stack_wide
-        else default.monthly_budget_usd,
+        monthly_budget_usd=budget if "monthlyBudgetUsd" in data else (
+            default.monthly_budget_usd if stack_wide else _app_default(default).monthly_budget_usd),
+        app_monthly_budget_usd=app_budget,
         storage_bytes=storage if "storageBytes" in data else default.storage_bytes,
         requests_per_5min=requests if "requestsPer5Min" in data else default.requests_per_5min,
     )

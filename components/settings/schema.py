@@ -143,6 +143,8 @@ APP_ALERT_KEYS = (
 ALERT_KEYS = (
     Key("emails", "list", [], "Addresses the stack's alert topic mails; each confirms its subscription."),
     *APP_ALERT_KEYS,
+    Key("appMonthlyBudgetUsd", "integer", None, "Every app's own monthly budget (on its app-storage:app cost "
+        "allocation tag) unless the app sets monthlyBudgetUsd. Default: none."),
 )
 IDENTITY_KEYS = (
     Key("kind", "string", "user", "user: an IAM/MinIO user with access keys; role: an IAM role, no key (aws only).",

@@ -84,6 +84,8 @@ class AlertSettings:
     monthly_budget_usd: int | None = None
     storage_bytes: int | None = None
     requests_per_5min: int | None = None
+    app_monthly_budget_usd: int | None = None
+    """The stack's only: every app's own budget unless it sets `monthlyBudgetUsd`."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from .common import (
     Rule,
     Statement,
     described,
+    is_list,
+    is_map,
     is_true,
     items,
     object_prefix_of_arn,
@@ -50,6 +52,10 @@ PUBLIC_READ_ACTIONS = frozenset({"s3:getobject"})
 """What a public area may grant to everyone."""
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+BUCKET_METRIC = "aws:s3/bucketMetric:BucketMetric"
+STORAGE_METRIC = "BucketSizeBytes"
+SERVER_ERRORS_METRIC = "5xxErrors"
 
 
 def _bucket_label(bucket: Any) -> str:
@@ -291,6 +297,120 @@ def cors_no_wildcard_origin(stack: StackView, _config: Mapping) -> Iterator[Find
                                                 "allow origin *")
 
 
+def _alarm_metrics(alarm: Any) -> list[tuple[str, Any]]:
+    """(the top-level input that holds it, the metric) for an alarm's own metric and each of its metric queries'."""
+    found: list[tuple[str, Any]] = []
+    if value(alarm.props, "metricName") is not None:
+        found.append(("dimensions", {key: value(alarm.props, key) for key in ("namespace", "metricName",
+                                                                              "dimensions")}))
+    for query in items(alarm.props, "metricQueries"):
+        metric = value(query, "metric")
+        if is_map(metric):
+            found.append(("metricQueries", metric))
+    return found
+
+
+def _dimension(metric: Any, key: str) -> Any:
+    dimensions = value(metric, "dimensions")
+    return UNKNOWN if dimensions is UNKNOWN else value(dimensions, key)
+
+
+def _metric_bucket(stack: StackView, alarm: Any, held_by: str, metric: Any) -> Any | None:
+    """The bucket a metric's `BucketName` dimension names, or else (a raw program passing `bucket.id`, unknown in a
+    preview, or an auto-named bucket's id, which no input names) the only bucket the input holding the metric depends
+    on, unless that bucket has a name and the dimension is known and names another."""
+    name = _dimension(metric, "BucketName")
+    if name is None:
+        return None
+    if isinstance(name, str) and (bucket := stack.bucket_named(name)) is not None:
+        return bucket
+    depended = [d for d in (getattr(alarm, "property_dependencies", None) or {}).get(held_by, [])
+                if stack.bucket_with_urn(d.urn) is not None
+                and (name is UNKNOWN or not isinstance(value(d.props, "bucket"), str))]
+    return depended[0] if len(depended) == 1 else None
+
+
+def _notifies(alarm: Any) -> bool:
+    """Actions enabled, and an SNS topic (or a value a preview does not know yet) among the alarm actions."""
+    if value(alarm.props, "actionsEnabled") is False:
+        return False
+    actions = value(alarm.props, "alarmActions")
+    if actions is UNKNOWN:
+        return True
+    entries = [value(actions, index) for index in range(len(actions))] if is_list(actions) else []
+    return any(entry is UNKNOWN or (isinstance(entry, str) and entry.split(":")[2:3] == ["sns"])
+               for entry in entries)
+
+
+def _alarm_label(alarm: Any) -> str:
+    name = value(alarm.props, "name")
+    return repr(name if isinstance(name, str) else alarm.name)
+
+
+def protected_bucket_alarmed(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    """Every protected S3 bucket needs an alarm on its stored bytes (`BucketSizeBytes`) and one on its server errors
+    (`5xxErrors`, read from the bucket's request metrics, a BucketMetric whose name is the metric's `FilterId`),
+    each notifying an SNS topic. An alarm is matched to its bucket by the `BucketName` dimension, directly or in a
+    metric query, or by the bucket its `dimensions` (or `metricQueries`) input depends on.
+
+    Exempt: a replica, which holds what its source holds (its growth shows in the source's storage alarm) and
+    serves requests only when a CDN fails over to it; what can go wrong with it is replication, which the source's
+    ReplicationLatency and OperationsFailedReplication alarms watch (this rule does not require those). And a log
+    bucket: only S3's log delivery writes to it and no app reads it, so no request of an app can fail on it, and
+    its size follows the traffic of the buckets that log into it (which their own storage alarms watch) and its
+    lifecycle expiry."""
+    exempt = stack.replica_urns() | log_bucket_urns(stack)
+    filter_ids: dict[str, list[Any]] = {}
+    for metrics in stack.of_type(BUCKET_METRIC):
+        owner = stack.bucket_of(metrics)
+        if owner is not None:
+            filter_ids.setdefault(owner.urn, []).append(value(metrics.props, "name"))
+    storage: dict[str, list[Any]] = {}
+    errors: dict[str, list[tuple[Any, Any]]] = {}
+    for alarm in stack.of_type(METRIC_ALARM):
+        for held_by, metric in _alarm_metrics(alarm):
+            if value(metric, "namespace") not in ("AWS/S3", UNKNOWN):
+                continue
+            name = value(metric, "metricName")
+            if name not in (STORAGE_METRIC, SERVER_ERRORS_METRIC):
+                continue
+            bucket = _metric_bucket(stack, alarm, held_by, metric)
+            if bucket is None:
+                continue
+            if name == STORAGE_METRIC:
+                storage.setdefault(bucket.urn, []).append(alarm)
+            else:
+                errors.setdefault(bucket.urn, []).append((alarm, _dimension(metric, "FilterId")))
+    for bucket in _aws_buckets(stack):
+        if not getattr(bucket.opts, "protect", False) or bucket.urn in exempt:
+            continue
+        watching = list({alarm.urn: alarm for alarm in storage.get(bucket.urn, [])}.values())
+        if not watching:
+            yield _finding(bucket, None, "a protected bucket must have a CloudWatch alarm on its stored bytes "
+                                         f"(AWS/S3 {STORAGE_METRIC}, dimension BucketName) that notifies an SNS topic")
+        elif not any(_notifies(alarm) for alarm in watching):
+            yield _finding(bucket, watching[0], f"the alarm {_alarm_label(watching[0])} on its stored bytes must "
+                                                "notify an SNS topic (alarmActions, with actions enabled)")
+        known = filter_ids.get(bucket.urn, [])
+        on_errors = errors.get(bucket.urn, [])
+        if not on_errors:
+            yield _finding(bucket, None, "a protected bucket must have a CloudWatch alarm on its server errors "
+                                         f"(AWS/S3 {SERVER_ERRORS_METRIC}, dimensions BucketName and the FilterId of "
+                                         "its request metrics) that notifies an SNS topic")
+            continue
+        read = [alarm for alarm, filter_id in on_errors if known and (
+            filter_id is UNKNOWN or filter_id in known or UNKNOWN in known)]
+        if not read:
+            alarm, filter_id = on_errors[0]
+            why = (f"FilterId {filter_id!r} names none of its request metrics" if known
+                   else "the bucket declares no request metrics (aws.s3.BucketMetric)")
+            yield _finding(bucket, alarm, f"the alarm {_alarm_label(alarm)} on its server errors must read the "
+                                          f"bucket's request metrics: {why}")
+        elif not any(_notifies(alarm) for alarm in read):
+            yield _finding(bucket, read[0], f"the alarm {_alarm_label(read[0])} on its server errors must notify an "
+                                            "SNS topic (alarmActions, with actions enabled)")
+
+
 RULES = (
     Rule("s3-bucket-owner-enforced", "Checks whether each S3 bucket disables ACLs with BucketOwnerEnforced ownership",
          ("FSBP S3.12", "CKV2_AWS_65"),
@@ -359,4 +479,10 @@ RULES = (
          (),
          "List the app's origins in CORS (app-storage: cors[].origins), or record an exception with the reason.",
          Severity.MEDIUM, MANDATORY, cors_no_wildcard_origin, stack=True),
+    Rule("s3-protected-bucket-alarmed", "Checks whether each protected S3 bucket has CloudWatch alarms on its "
+         "storage and errors that notify someone", (),
+         "Declare aws.s3.BucketMetric (request metrics) for the bucket and aws.cloudwatch.MetricAlarm on AWS/S3 "
+         "BucketSizeBytes and on 5xxErrors (dimensions BucketName and that FilterId), each with alarm_actions naming "
+         "an SNS topic (app-storage: alerts.emails and alerts.storageBytes).",
+         Severity.LOW, ADVISORY, protected_bucket_alarmed, stack=True),
 )

@@ -181,6 +181,27 @@ CASES = (
          "must be served through a CloudFront distribution"),
     Case("s3-cors-no-wildcard-origin", "any-origin",
          setting("eventhorizon-storage-cors", "corsRules.0.allowedOrigins", ["*"]), "must not allow origin *"),
+    # Each app's AppAlarms watch its bucket (replicas and log buckets are exempt: see the rule's docstring).
+    Case("s3-protected-bucket-alarmed", "storage-alarm-missing", removed("chat-alarms-storage-bytes"),
+         "must have a CloudWatch alarm on its stored bytes"),
+    Case("s3-protected-bucket-alarmed", "storage-alarm-silent", setting("chat-alarms-storage-bytes", "alarmActions",
+                                                                        []), "on its stored bytes must notify"),
+    Case("s3-protected-bucket-alarmed", "storage-alarm-other-bucket", lambda a: [set_path(
+        query["metric"], "dimensions.BucketName", "app-storage-prod-vista")
+        for query in props(a, "chat-alarms-storage-bytes")["metricQueries"] if "metric" in query],
+         "must have a CloudWatch alarm on its stored bytes"),
+    Case("s3-protected-bucket-alarmed", "errors-alarm-missing", removed("chat-alarms-5xx-rate"),
+         "must have a CloudWatch alarm on its server errors"),
+    Case("s3-protected-bucket-alarmed", "errors-alarm-silent", setting("chat-alarms-5xx-rate", "actionsEnabled",
+                                                                       False), "on its server errors must notify"),
+    Case("s3-protected-bucket-alarmed", "errors-alarm-not-sns", setting(
+        "chat-alarms-5xx-rate", "alarmActions", ["arn:aws:automate:us-east-1:ec2:stop"]),
+         "on its server errors must notify an SNS topic"),
+    Case("s3-protected-bucket-alarmed", "request-metrics-missing", removed("chat-alarms-request-metrics"),
+         "declares no request metrics"),
+    Case("s3-protected-bucket-alarmed", "errors-alarm-other-filter", setting(
+        "chat-alarms-5xx-rate", "metricQueries.0.metric.dimensions.FilterId", "Uploads"),
+         "FilterId 'Uploads' names none of its request metrics"),
     Case("iam-no-wildcard-actions", "star", statement_changed("chat-identity-group-policy", "ReadWriteAreaObjects",
                                                               Action="*"), "it allows *"),
     Case("iam-no-wildcard-actions", "service-star", statement_changed(

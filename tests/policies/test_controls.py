@@ -53,8 +53,11 @@ def test_a_control_no_rule_implements_is_not_cited(control):
 
 def test_rules_whose_check_no_benchmark_control_matches_cite_none():
     """KMS.2 is not the key policy lockout check (AWS has none, nor Checkov); IAM.21 is not own-app-only; the two-key
-    limit is the IAM quota ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas), not a control."""
-    for name in ("kms-no-lockout-bypass", "iam-identity-own-app-only", "iam-user-at-most-two-keys"):
+    limit is the IAM quota ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas), not a control. No control
+    asks for alarms per bucket: AWS Config's cloudwatch-alarm-action-check and Control Tower's CT.CLOUDWATCH.PR.1 and
+    PR.4 check that each existing alarm has (activated) actions, not that a bucket has alarms."""
+    for name in ("kms-no-lockout-bypass", "iam-identity-own-app-only", "iam-user-at-most-two-keys",
+                 "s3-protected-bucket-alarmed"):
         assert BY_NAME[name].controls == (), name
 
 

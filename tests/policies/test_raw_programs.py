@@ -132,3 +132,64 @@ def test_the_replica_is_recognised_through_the_protocol(replicated_plan):
         _rules_dependency_removed(analyzed)
         reported = [v for v in pack.analyze(analyzed) if v.policy == RULE]
     assert [(v.level, v.urn) for v in reported] == [("mandatory", resource_named(analyzed, "documents-replica").urn)]
+
+
+ALARMED = "s3-protected-bucket-alarmed"
+
+
+def _alarmed_messages(analyzed: list) -> list[str]:
+    return rule_messages(ALARMED, analyzed, pack_config("prod").get(ALARMED))
+
+
+def _without_dependency(name: str, key: str) -> Callable[[list], None]:
+    return lambda analyzed: resource_named(analyzed, name).property_dependencies.pop(key)
+
+
+STORAGE_MISSING = ("bucket 'documents': a protected bucket must have a CloudWatch alarm on its stored bytes (AWS/S3 "
+                   "BucketSizeBytes, dimension BucketName) that notifies an SNS topic")
+ERRORS_MISSING = ("bucket 'documents': a protected bucket must have a CloudWatch alarm on its server errors (AWS/S3 "
+                  "5xxErrors, dimensions BucketName and the FilterId of its request metrics) that notifies an SNS "
+                  "topic")
+ALARM_CASES: list[tuple[str, Callable[[list], None], list[str]]] = [
+    ("storage-alarm-removed", lambda a: a.remove(resource_named(a, "documents-storage-bytes")), [STORAGE_MISSING]),
+    ("storage-dependency-removed", _without_dependency("documents-storage-bytes", "dimensions"), [STORAGE_MISSING]),
+    ("errors-dependency-removed", _without_dependency("documents-5xx-rate", "metricQueries"), [ERRORS_MISSING]),
+    ("request-metrics-removed", lambda a: a.remove(resource_named(a, "documents-request-metrics")), [
+        "bucket 'documents': the alarm 'documents-5xx-rate' on its server errors must read the bucket's request "
+        "metrics: the bucket declares no request metrics (aws.s3.BucketMetric)"]),
+    ("topic-removed", lambda a: props_of(a, "documents-5xx-rate").update(alarmActions=[]), [
+        "bucket 'documents': the alarm 'documents-5xx-rate' on its server errors must notify an SNS topic "
+        "(alarmActions, with actions enabled)"]),
+]
+
+
+def props_of(analyzed: list, name: str) -> dict:
+    return resource_named(analyzed, name).properties
+
+
+@pytest.mark.parametrize("case, mutate, reported", ALARM_CASES, ids=[case[0] for case in ALARM_CASES])
+def test_the_auto_named_bucket_is_alarmed_through_its_dependencies(replicated_plan, case, mutate, reported):
+    """The alarms' dimensions take `source.id`, which names no bucket in the inputs: each alarm and the request
+    metrics are matched to the source by the dependency of the input that holds them (`dimensions`,
+    `metricQueries`, `bucket`). The replica and the log buckets are exempt and stay unreported."""
+    analyzed = analyzed_stack(replicated_plan)
+    assert _alarmed_messages(analyzed) == [], "the compliant fixture must pass"
+    mutate(analyzed)
+    assert _alarmed_messages(analyzed) == reported
+
+
+def test_in_a_preview_the_alarms_are_known_by_their_dependencies(replicated_plan):
+    """A preview knows neither the source's id nor the topic's ARN: the rule judges what is known."""
+    from pulumi.runtime.rpc import UNKNOWN
+
+    analyzed = analyzed_stack(replicated_plan)
+    props_of(analyzed, "documents-request-metrics")["bucket"] = UNKNOWN
+    props_of(analyzed, "documents-storage-bytes")["dimensions"]["BucketName"] = UNKNOWN
+    for alarm in ("documents-storage-bytes", "documents-5xx-rate"):
+        props_of(analyzed, alarm)["alarmActions"] = [UNKNOWN]
+    for query in props_of(analyzed, "documents-5xx-rate")["metricQueries"]:
+        if "metric" in query:
+            query["metric"]["dimensions"]["BucketName"] = UNKNOWN
+    assert _alarmed_messages(analyzed) == []
+    _without_dependency("documents-5xx-rate", "metricQueries")(analyzed)
+    assert _alarmed_messages(analyzed) == [ERRORS_MISSING]

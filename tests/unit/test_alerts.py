@@ -54,6 +54,8 @@ def elsewhere_plan():
     """Prod in eu-west-1 (so a second topic in us-east-1), chat with a budget of its own."""
     values = stack_values("prod")
     values["aws:region"] = "eu-west-1"
+    values["app-storage:alerts"] = {k: v for k, v in values["app-storage:alerts"].items()
+                                    if k != "appMonthlyBudgetUsd"}
     apps = json.loads(json.dumps(values["app-storage:apps"]))
     apps["chat"]["alerts"] = {"monthlyBudgetUsd": 25}
     values["app-storage:apps"] = apps
@@ -172,16 +174,21 @@ def test_cdn_alarm_lives_in_us_east_1_on_the_distribution(prod_plan):
     assert alarm["dimensions"] == {"DistributionId": distribution.id, "Region": "Global"}
 
 
-def test_prod_has_the_stack_budget_and_no_app_budget_or_cost_tag(prod_plan):
-    [budget] = of_type(prod_plan, "aws:budgets/budget:Budget")
-    inputs = budget.inputs
+def test_prod_has_the_stack_budget_and_one_per_app_on_the_cost_allocation_tag(prod_plan):
+    budgets = {r.name: r for r in of_type(prod_plan, "aws:budgets/budget:Budget")}
+    assert set(budgets) == {"stack-alerts-budget", *(f"{app}-alarms-budget" for app in ("eventhorizon", "vista",
+                                                                                      "chat"))}
+    assert {budgets[f"{app}-alarms-budget"].inputs["limitAmount"] for app in ("eventhorizon", "vista", "chat")} == {
+        "80"}
+    inputs = budgets["stack-alerts-budget"].inputs
     assert (inputs["budgetType"], inputs["timeUnit"], inputs["limitAmount"], inputs["limitUnit"]) == (
         "COST", "MONTHLY", "200", "USD")
     notifications = {(n["notificationType"], n["threshold"]) for n in inputs["notifications"]}
     assert notifications == {("ACTUAL", 80), ("FORECASTED", 100)}
     assert all(n["subscriberSnsTopicArns"] == [prod_plan.outputs["alerts_topic_arn"]]
                for n in inputs["notifications"])
-    assert not of_type(prod_plan, "aws:costexplorer/costAllocationTag:CostAllocationTag")
+    [tag] = of_type(prod_plan, "aws:costexplorer/costAllocationTag:CostAllocationTag")
+    assert tag.inputs == {"tagKey": "app-storage:app", "status": "Active"}
 
 
 def test_an_app_budget_filters_on_the_active_cost_allocation_tag(elsewhere_plan):
@@ -224,9 +231,13 @@ def test_dev_on_minio_declares_no_aws_alerts(dev_plan):
 
 
 def test_an_app_does_not_inherit_the_stacks_budget():
-    """The stack's monthlyBudgetUsd is the whole stack's; an app's budget is only the one it sets."""
+    """The stack's monthlyBudgetUsd is the whole stack's; an app's budget is its own or the stack's
+    appMonthlyBudgetUsd."""
     values = stack_values("prod")
     settings = settings_for(values)
     assert settings.alerts.monthly_budget_usd == 200
-    assert all(app.alerts.monthly_budget_usd is None for app in settings.apps)
+    assert all(app.alerts.monthly_budget_usd == 80 for app in settings.apps)
+    values["app-storage:alerts"] = {k: v for k, v in values["app-storage:alerts"].items()
+                                    if k != "appMonthlyBudgetUsd"}
+    assert all(app.alerts.monthly_budget_usd is None for app in settings_for(values).apps)
     assert all(app.alerts.storage_bytes == 500_000_000_000 for app in settings.apps)

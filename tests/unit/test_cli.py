@@ -67,5 +67,6 @@ def test_plan_dev_shows_the_apps_on_minio_and_warns_about_skipped_features():
     for app in ("eventhorizon", "vista", "chat"):
         assert f"app-storage:index:MinioBucket  {app}-storage" in result.stdout
     warnings = result.stdout.split("warnings:\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert len(warnings) == 5 and sum(" skipped on minio for app" in line for line in warnings) == 4
+    assert len(warnings) == 6 and sum(" skipped on minio for app" in line for line in warnings) == 4
+    assert sum("hard quota on minio" in line for line in warnings) == 1
     assert "aws:s3/" not in result.stdout and "aws:iam/" not in result.stdout

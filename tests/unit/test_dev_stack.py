@@ -118,7 +118,8 @@ def test_warnings_name_each_skipped_feature_and_its_apps(dev_plan):
     by_feature = {w.split(" skipped on minio for ")[0]: w for w in skipped}
     assert set(by_feature) == {"CORS rules", "lifecycle tier transitions",
                                "aborting incomplete multipart uploads", "default encryption"}
-    [cache_control] = [w for w in dev_plan.warnings if w not in skipped]
+    [quota, cache_control] = [w for w in dev_plan.warnings if w not in skipped]
+    assert quota.startswith("storageBytes is the bucket's hard quota on minio for apps eventhorizon")
     assert cache_control.startswith("cacheControl of areas eventhorizon.media, eventhorizon.static is not applied")
     assert "AWS_S3_OBJECT_PARAMETERS" in cache_control
     assert "app eventhorizon:" in by_feature["CORS rules"]
@@ -133,8 +134,9 @@ def test_dev_and_prod_share_their_app_definitions_and_differ_only_in_backend_set
 
     def apps_without_bucket_names(settings):
         # The apps' alerts come from the stack's `alerts` (prod sets them; its thresholds are every app's).
-        return [dataclasses.replace(app, bucket_name="", alerts=dataclasses.replace(app.alerts, storage_bytes=None,
-                requests_per_5min=None, emails=())) for app in settings.apps]
+        return [dataclasses.replace(app, bucket_name="", alerts=dataclasses.replace(
+            app.alerts, storage_bytes=None, requests_per_5min=None, emails=(), monthly_budget_usd=None))
+            for app in settings.apps]
 
     # Bucket names differ only by the stack in their derived prefix.
     assert apps_without_bucket_names(dev_settings) == apps_without_bucket_names(prod_settings)

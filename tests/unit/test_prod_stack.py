@@ -60,6 +60,7 @@ def test_each_app_has_the_expected_resource_set(prod_plan, app):
     # the CDN's 5xx rate where a distribution serves (tests/unit/test_alerts.py).
     expected += ["app-storage:index:AppAlarms", "aws:s3/bucketMetric:BucketMetric"] + [
         "aws:cloudwatch/metricAlarm:MetricAlarm"] * (7 if app in PUBLIC_APPS else 6)
+    expected += ["aws:budgets/budget:Budget"]  # each app's own budget (alerts.appMonthlyBudgetUsd)
     assert types == sorted(expected)
 
 
