@@ -81,7 +81,8 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
     # SetSubscriptionAttributes; cloudwatch/metric_alarm.go: alarm_name (Pulumi: name) ForceNew;
     # s3/bucket_metric.go: bucket and name ForceNew; budgets/budget.go: account_id, name, name_prefix ForceNew
     # (the rest through UpdateBudget; no region: Budgets is global); ce/cost_allocation_tag.go: tag_key ForceNew
-    # (no region: Cost Explorer is global).
+    # (no region: Cost Explorer is global). Each but cost_allocation_tag.go checked against a terraform-provider-aws
+    # copy of April 2024 (v5.4x); the attributes have not moved since.
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic", "region"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn", "region"),
     "aws:sns/topicSubscription:TopicSubscription": ("endpoint", "protocol", "topic", "region"),
