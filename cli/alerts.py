@@ -7,13 +7,11 @@ as `make plan` does (no program run, no mock runtime) and writes YAML. `promtool
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import yaml
 
+from cli.env_file import replace_file
 from cli.offline import PROJECT_ROOT, StackFileError, load_stack_config, project_name
 from components.messages import one_line
 from components.minio.alert_rules import METRICS_PATH, MINIO_RELEASE, alert_rules
@@ -31,19 +29,6 @@ def render(rules: dict, stack: str) -> str:
     return header + yaml.safe_dump(rules, sort_keys=False, width=100, allow_unicode=True)
 
 
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a temporary file beside it, renamed over it."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def alerts_command(args: argparse.Namespace) -> int:
     try:
         config, _ = load_stack_config(args.stack, PROJECT_ROOT, path=args.stack_file)
@@ -51,9 +36,10 @@ def alerts_command(args: argparse.Namespace) -> int:
         if settings.backend != "minio":
             raise StackFileError(f"stack {args.stack} is on {settings.backend}: `make alerts` writes rules over "
                                  "MinIO's metrics, for a minio stack only")
-        text = render(alert_rules(settings), args.stack)
+        rules = alert_rules(settings)
+        text = render(rules, args.stack)
         if args.out:
-            _write(args.out, text)
+            replace_file(args.out, text, 0o644)
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return EXIT_CONFIG
@@ -63,6 +49,6 @@ def alerts_command(args: argparse.Namespace) -> int:
     if not args.out:
         sys.stdout.write(text)
         return 0
-    count = sum(len(group["rules"]) for group in alert_rules(settings)["groups"])
+    count = sum(len(group["rules"]) for group in rules["groups"])
     print(f"wrote {args.out}: {count} alerting rules for {len(settings.apps)} apps of stack {args.stack}")
     return 0

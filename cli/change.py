@@ -37,6 +37,7 @@ from typing import Any
 
 from cli import provider_rules
 from cli.offline import BUCKET_TYPES, UNKNOWN_MARK
+from components.aws.app_identity import ACCESS_KEYS_PER_USER, generation_named_key
 from components.messages import one_line
 from components.minio.minio_identity import service_account_resource_name
 
@@ -44,8 +45,6 @@ ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 KEY_HOLDERS = frozenset((ACCESS_KEY, "minio:index/iamUser:IamUser", "minio:index/iamServiceAccount:IamServiceAccount"))
 """The resources whose id is an app's access key id: an IAM access key; a MinIO user (its name is its key) and a
 MinIO service account (terraform-provider-minio v1.20.1 resource_minio_service_account.go: SetId(accessKey))."""
-MAX_KEYS_PER_USER = 2
-"""IAM's quota of access keys per user ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas)."""
 
 PROGRAM, AFTER = "program", "after"
 """When a step runs: while the program registers resources, or after it, with the deletes."""
@@ -210,17 +209,17 @@ def resources_of(document: dict) -> list[Resource]:
 
 def _generation_named(app: str, generation: int) -> tuple[str, ...]:
     """The resource names a key of `generation` had before key slots (AWS key; MinIO user or service account)."""
-    if generation == 1:
-        return f"{app}-identity-access-key", f"{app}-identity-user"
-    return f"{app}-identity-access-key-g{generation}", service_account_resource_name(f"{app}-identity", generation)
+    identity = f"{app}-identity"  # AppStorage's child
+    minio_key = f"{identity}-user" if generation == 1 else service_account_resource_name(identity, generation)
+    return generation_named_key(identity, generation), minio_key
 
 
-def live_keys(document: dict) -> dict[str, tuple[str, int, bool]]:
+def live_keys(document: dict, resources: list[Resource] | None = None) -> dict[str, tuple[str, int, bool]]:
     """Each app's live keys in a plan, by the URN of the resource that holds them: {urn: (app, generation,
     current)}. Found by the id the outputs name (`<app>.access_keys`; an IAM access key's id, a MinIO user's name,
     a MinIO service account's access key), or, in a plan saved before ids were recorded, by the resource name the
-    generation had then."""
-    holders = [r for r in resources_of(document) if r.type in KEY_HOLDERS]
+    generation had then. `resources`: the document's, where the caller has read them already."""
+    holders = [r for r in (resources if resources is not None else resources_of(document)) if r.type in KEY_HOLDERS]
     by_id = {r.id: r for r in holders if r.id}
     found = {}
     for app, output in sorted((document.get("outputs") or {}).items()):
@@ -415,7 +414,8 @@ def steps_of(base: list[Resource], new: list[Resource]) -> tuple[list[Step], int
             steps.append(Step("update", resource, PROGRAM, ", ".join(decision.changed)))
         else:
             unchanged += 1
-    gone = [r for r in base if r.urn not in set(claimed.values())]
+    taken = set(claimed.values())
+    gone = [r for r in base if r.urn not in taken]
     replaced = {r.urn for r in pending_deletes}
     for resource in _delete_order([*pending_deletes, *gone], olds):
         if not resource.custom:
@@ -557,13 +557,12 @@ class _Walk:
     skipped: set[int] = field(default_factory=set)
 
 
-def hazards_of(steps: list[Step], base: list[Resource], claimed: dict[str, str], base_document: dict,
-               new_document: dict) -> _Walk:
+def hazards_of(steps: list[Step], base: list[Resource], claimed: dict[str, str],
+               base_keys: dict[str, tuple[str, int, bool]], new_document: dict) -> _Walk:
     """Walk the steps over what exists, naming each hazard once, at the step it happens."""
     walk = _Walk()
     live = _Live(base)
     olds = {r.urn: r for r in base}
-    base_keys = live_keys(base_document)
     current_keys = {urn: (app, generation) for urn, (app, generation, current) in base_keys.items() if current}
     blocked: set[str] = set()
     """Resources the engine will not delete: protected ones, and what they depend on (`performPostSteps` skips the
@@ -611,11 +610,11 @@ def hazards_of(steps: list[Step], base: list[Resource], claimed: dict[str, str],
         live.apply(step, claimed)
         if resource.type == ACCESS_KEY and step.op in ("create", "replace", "create-replacement"):
             user, keys = live.user_keys(resource)
-            if len(keys) > MAX_KEYS_PER_USER and user not in over_quota:
+            if len(keys) > ACCESS_KEYS_PER_USER and user not in over_quota:
                 over_quota.add(user)
                 walk.hazards.append(Hazard("access-keys", resource.urn, (
                     f"IAM user {user} would hold {len(keys)} access keys at this step "
-                    f"({', '.join(sorted(k.name for k in keys))}): IAM refuses more than {MAX_KEYS_PER_USER} "
+                    f"({', '.join(sorted(k.name for k in keys))}): IAM refuses more than {ACCESS_KEYS_PER_USER} "
                     "(LimitExceeded), and every later `pulumi up` fails the same way. Rotate one generation at a "
                     "time, or retire the previous key first"), number))
         holders = live.holders(resource) if step.op != "delete" and step.op != "delete-replaced" else []
@@ -639,10 +638,11 @@ def _replacement_of(original: Resource, claimed: dict[str, str], steps: list[Ste
 def compare(base_document: dict, new_document: dict, stack: str) -> Change:
     base, new = resources_of(base_document), resources_of(new_document)
     steps, unchanged, claimed = steps_of(base, new)
-    walk = hazards_of(steps, base, claimed, base_document, new_document)
+    base_keys = live_keys(base_document, base)
+    walk = hazards_of(steps, base, claimed, base_keys, new_document)
     olds = {r.urn: r for r in base}
     walk.hazards += [Hazard("key-generation", urn, message, 0)
-                     for urn, message in _relabelled_keys(claimed, new, olds, live_keys(base_document))]
+                     for urn, message in _relabelled_keys(claimed, new, olds, base_keys)]
     moved = sorted(r.name for r in new if r.urn in claimed and r.custom
                    and (r.option("provider") or "").split("::")[0:4] != (
                        olds[claimed[r.urn]].option("provider") or "").split("::")[0:4])
@@ -694,6 +694,6 @@ def render_change(change: Change, base_name: str) -> str:
         lines += [f"  - {f'step {h.step}, ' if h.step else ''}{h.kind}: {h.message}" for h in change.hazards]
     else:
         lines.append("no hazards: no protected resource replaced or deleted, no bucket's data lost, at most "
-                     f"{MAX_KEYS_PER_USER} access keys per IAM user and one live resource per physical name at every "
-                     "step, every app's .env key kept")
+                     f"{ACCESS_KEYS_PER_USER} access keys per IAM user and one live resource per physical name at "
+                     "every step, every app's .env key kept")
     return "\n".join(lines)

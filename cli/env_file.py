@@ -204,17 +204,22 @@ def _read_env_text(path: Path, target: Path, replace_read_only: bool) -> str:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Replace `path` with `text`, readable by its owner only (0600) from the first byte: a temporary file
-    in the same directory, renamed over the old one, so a failure never leaves half a file. The temporary
-    file is named `<name>.<random>.env`, which `.env*`, `.env.*` and `*.env` in a .gitignore all cover."""
+    """Replace `path` with `text`, readable by its owner only (0600) from the first byte. The temporary file is
+    named `<name>.<random>.env`, which `.env*`, `.env.*` and `*.env` in a .gitignore all cover."""
+    replace_file(path, text, 0o600, suffix=".env")
+
+
+def replace_file(path: Path, text: str, mode: int, suffix: str = ".tmp") -> None:
+    """Replace `path` with `text`, whole or not at all: a temporary file in the same directory (created 0600),
+    synced, given `mode`, and renamed over the old one, so a failure never leaves half a file."""
     path = Path(os.path.realpath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".env", dir=path.parent)  # 0600
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=suffix, dir=path.parent)  # 0600
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

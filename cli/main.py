@@ -267,6 +267,14 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _positive_seconds(text: str) -> float:
+    """A number of seconds above 0 (an interval between two reads)."""
+    seconds = _seconds(text)
+    if seconds == 0:
+        raise argparse.ArgumentTypeError("give the seconds between two reads, more than 0")
+    return seconds
+
+
 def verify_command(args: argparse.Namespace) -> int:
     from cli import verify  # boto3 and its clients load for this verb only
 
@@ -275,8 +283,6 @@ def verify_command(args: argparse.Namespace) -> int:
     try:
         if unknown:
             raise verify.VerifyError(f"SKIP={','.join(unknown)}: only {', '.join(verify.SKIPPABLE)} can be skipped")
-        if args.replication_poll == 0:
-            raise verify.VerifyError("--replication-poll 0: give the seconds between two reads, more than 0")
         target, _ = verify.read_target(args.env, args.dialect, args.stack, args.from_file, args.app)
         declared = None
         if args.admin:
@@ -288,7 +294,8 @@ def verify_command(args: argparse.Namespace) -> int:
                 target, skip, {} if args.admin else None, declared,
                 replication_timeout=verify.REPLICATION_TIMEOUT_SECONDS if args.replication_timeout is None
                 else args.replication_timeout,
-                replication_poll=args.replication_poll or verify.REPLICATION_POLL_SECONDS)
+                replication_poll=verify.REPLICATION_POLL_SECONDS if args.replication_poll is None
+                else args.replication_poll)
     except (verify.VerifyError, SettingsError, StackFileError) as error:
         print(f"make verify: {one_line(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
@@ -345,12 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     live.add_argument("--admin", action="store_true",
                       help="also compare the live bucket with the stack's declaration, with the admin credentials "
                            "of the environment (boto3's default chain)")
-    live.add_argument("--skip", help="checks to skip, comma-separated (only listing-limited-to-areas can be)")
+    live.add_argument("--skip", help="checks to skip, comma-separated (listing-limited-to-areas, replication)")
     live.add_argument("--json", action="store_true", help="print the health report as JSON")
     live.add_argument("--replication-timeout", type=_seconds, default=None, metavar="SECONDS",
                       help="how long the `replication` check waits for S3 to replicate its scratch object "
                            "(default: 900, the 15 minutes S3 RTC promises)")
-    live.add_argument("--replication-poll", type=_seconds, default=None, metavar="SECONDS",
+    live.add_argument("--replication-poll", type=_positive_seconds, default=None, metavar="SECONDS",
                       help="between two reads of the scratch object's replication status (default: 5)")
     live.set_defaults(run=verify_command)
     rules = verbs.add_parser("alerts", help="write the Prometheus alerting rules of a minio stack's buckets")

@@ -48,14 +48,16 @@ def generation_named_plan(generation: int, retire_previous: bool = False, user: 
     import pulumi
     import pulumi_aws as aws
 
+    from components.aws.app_identity import generation_named_key
+
     generations = IdentitySettings(generation=generation, retire_previous=retire_previous).live_generations
 
     def program() -> None:
         component = pulumi.ComponentResource("app-storage:index:AppIdentity", "vista-identity")
         child = pulumi.ResourceOptions(parent=component)
         iam_user = aws.iam.User("vista-identity-user", name=user, opts=child)
-        keys = [aws.iam.AccessKey("vista-identity-access-key" if g == 1 else f"vista-identity-access-key-g{g}",
-                                  user=iam_user.name, opts=child) for g in generations]
+        keys = [aws.iam.AccessKey(generation_named_key("vista-identity", g), user=iam_user.name, opts=child)
+                for g in generations]
         pulumi.export("vista", {"access_keys": pulumi.Output.all(*(k.id for k in keys)).apply(lambda ids: [
             {"generation": g, "access_key_id": i, "current": n == 0}
             for n, (g, i) in enumerate(zip(generations, ids, strict=True))])})

@@ -54,8 +54,10 @@ class AppIdentityArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-KEY_SLOTS = 2
+ACCESS_KEYS_PER_USER = 2
 """IAM's quota of access keys per user ("Access keys assigned to an IAM user: 2", IAM and AWS STS quotas)."""
+KEY_SLOTS = ACCESS_KEYS_PER_USER
+"""One slot per key IAM lets a user hold."""
 REPLACEMENT_TRIGGER_ENGINE = ">=3.226.0"
 """The Pulumi CLI versions that replace a resource when its `replacement_trigger` changes: the engine honours the
 option since 3.208.0 (pulumi/pulumi#20936) and no longer fires it on dependency changes since 3.226.0 (#22119);

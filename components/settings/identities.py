@@ -10,7 +10,7 @@ from components.settings.readers import (
     check_known,
     key_path,
     read_bool,
-    read_int,
+    read_count,
     read_map,
     read_str,
     read_str_list,
@@ -55,8 +55,8 @@ def read_identity(p: Problems, path: str, data: Any) -> IdentitySettings:
     if rotation:
         rotation_path = key_path(path, "rotation")
         check_known(p, rotation_path, rotation, ROTATION_DEFAULTS)
-        generation = read_int(p, rotation_path, rotation, "generation", ROTATION_DEFAULTS, 1, MAX_KEY_GENERATION,
-                              "generations") or 1
+        generation = read_count(p, rotation_path, rotation, "generation", ROTATION_DEFAULTS, 1, MAX_KEY_GENERATION,
+                                "generations")
         retire_previous = read_bool(p, rotation_path, rotation, "retirePrevious", ROTATION_DEFAULTS)
         if kind == "role":
             p.add(rotation_path, rotation, "rotates keys, and a role has none",

@@ -16,7 +16,21 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .common import ADVISORY, MANDATORY, UNKNOWN, Finding, Rule, described, is_list, is_map, is_true, items, value
+from .common import (
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    Finding,
+    Rule,
+    bucket_label,
+    dependencies_of,
+    described,
+    is_list,
+    is_map,
+    is_true,
+    items,
+    value,
+)
 from .stack import StackView
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -98,7 +112,7 @@ def _delivers_access_logs_v2(stack: StackView, distribution: Any) -> bool:
     for source in stack.of_type(LOG_DELIVERY_SOURCE):
         if value(source.props, "logType") not in ("ACCESS_LOGS", UNKNOWN):
             continue
-        dependencies = (getattr(source, "property_dependencies", None) or {}).get("resourceArn", [])
+        dependencies = dependencies_of(source, "resourceArn")
         resource_arn = value(source.props, "resourceArn")
         if not (isinstance(arn, str) and resource_arn == arn) and not any(
                 d.urn == distribution.urn for d in dependencies):
@@ -106,7 +120,7 @@ def _delivers_access_logs_v2(stack: StackView, distribution: Any) -> bool:
         name = value(source.props, "name")
         for delivery in stack.of_type(LOG_DELIVERY):
             named = value(delivery.props, "deliverySourceName")
-            depends = (getattr(delivery, "property_dependencies", None) or {}).get("deliverySourceName", [])
+            depends = dependencies_of(delivery, "deliverySourceName")
             if (isinstance(name, str) and named == name) or any(d.urn == source.urn for d in depends):
                 return True
     return False
@@ -232,7 +246,7 @@ def origin_buckets(stack: StackView, distribution: Any) -> dict[str, OriginRead]
                 continue
         open_origins.append(origin_id)
     claimed = {bucket.urn for read in found.values() for bucket in read.buckets}
-    dependencies = (getattr(distribution, "property_dependencies", None) or {}).get("origins", [])
+    dependencies = dependencies_of(distribution, "origins")
     depended = tuple({d.urn: d for d in dependencies
                       if stack.bucket_with_urn(d.urn) is not None and d.urn not in claimed}.values())
     if depended:
@@ -278,11 +292,6 @@ def _origin_groups(distribution: Any) -> list[OriginGroup] | None:
     return groups
 
 
-def _bucket_label(bucket: Any) -> str:
-    name = value(bucket.props, "bucket")
-    return f"bucket {name!r}" if isinstance(name, str) else f"bucket {bucket.name!r}"
-
-
 def _listed(names: list[str]) -> str:
     return " or ".join(repr(name) for name in names)
 
@@ -305,7 +314,7 @@ def origin_failover(stack: StackView, _config: Mapping) -> Iterator[Finding]:
             replica_origins = [origin_id for origin_id, read in reads.items() if read.reads(replica_urns)]
             failover = [group for group in groups if len(group.members) == 2 and group.members[0] in source_origins
                         and group.members[1] in replica_origins and group.members[0] != group.members[1]]
-            subject = f"{described(distribution)}: {_bucket_label(source)} (origin {_listed(source_origins)})"
+            subject = f"{described(distribution)}: {bucket_label(source)} (origin {_listed(source_origins)})"
             if not failover:
                 detail = ""
                 if not replica_origins:
@@ -314,7 +323,7 @@ def origin_failover(stack: StackView, _config: Mapping) -> Iterator[Finding]:
                                              and group.members[0] in replica_origins
                                              and group.members[1] in source_origins), None):
                     detail = f"; origin group {reversed_group.origin_id!r} has the replica first"
-                replicated_to = ", ".join(_bucket_label(replica) for replica in replica_buckets)
+                replicated_to = ", ".join(bucket_label(replica) for replica in replica_buckets)
                 yield Finding(distribution.urn, f"{subject} is replicated to {replicated_to}, so it must be read "
                                                 "through an origin group whose primary member is its origin and whose "
                                                 f"secondary member is an origin for the replica{detail}",

@@ -79,6 +79,18 @@ def value(container: Any, *path: str | int, default: Any = None) -> Any:
     return default if current is None else current
 
 
+def dependencies_of(resource: Any, name: str) -> list[Any]:
+    """The resources the resource's input `name` depends on, as the policy SDK gives the engine's property
+    dependencies (keyed by top-level input name); none where the resource records none."""
+    return list((getattr(resource, "property_dependencies", None) or {}).get(name, []))
+
+
+def bucket_label(bucket: Any) -> str:
+    """How a message names a bucket: its `bucket` name where known, else its resource name."""
+    name = value(bucket.props, "bucket")
+    return f"bucket {name!r}" if isinstance(name, str) else f"bucket {bucket.name!r}"
+
+
 def items(container: Any, *path: str) -> list:
     """The list at `path` (a missing or unknown list is empty; a lone object is a list of one)."""
     found = value(container, *path, default=[])

@@ -14,6 +14,7 @@ from .common import (
     Statement,
     as_strings,
     bucket_name_of_arn,
+    dependencies_of,
     described,
     is_map,
     items,
@@ -165,7 +166,7 @@ def _key_owner(key: Any, owner_input: str, owner_types: tuple[str, ...]) -> str 
     named = value(key.props, owner_input)
     if isinstance(named, str):
         return named
-    for dependency in (getattr(key, "property_dependencies", None) or {}).get(owner_input, []):
+    for dependency in dependencies_of(key, owner_input):
         if dependency.resource_type in owner_types:
             user_name = value(dependency.props, "name")
             return user_name if isinstance(user_name, str) else dependency.urn

@@ -19,6 +19,8 @@ from .common import (
     Finding,
     Rule,
     Statement,
+    bucket_label,
+    dependencies_of,
     described,
     is_list,
     is_map,
@@ -58,14 +60,9 @@ STORAGE_METRIC = "BucketSizeBytes"
 SERVER_ERRORS_METRIC = "5xxErrors"
 
 
-def _bucket_label(bucket: Any) -> str:
-    name = value(bucket.props, "bucket")
-    return f"bucket {name!r}" if isinstance(name, str) else f"bucket {bucket.name!r}"
-
-
 def _finding(bucket: Any, sibling: Any | None, message: str) -> Finding:
     subjects = (sibling, bucket) if sibling is not None else (bucket,)
-    return Finding((sibling or bucket).urn, f"{_bucket_label(bucket)}: {message}", subjects)
+    return Finding((sibling or bucket).urn, f"{bucket_label(bucket)}: {message}", subjects)
 
 
 def _aws_buckets(stack: StackView) -> list[Any]:
@@ -100,7 +97,7 @@ def log_bucket_urns(stack: StackView) -> set[str]:
         if bucket is not None:
             found.add(bucket.urn)
     for logging in stack.of_type(*LOGGING):
-        for dependency in (getattr(logging, "property_dependencies", None) or {}).get("targetBucket", []):
+        for dependency in dependencies_of(logging, "targetBucket"):
             if stack.bucket_with_urn(dependency.urn) is not None:
                 found.add(dependency.urn)
     return found
@@ -324,7 +321,7 @@ def _metric_bucket(stack: StackView, alarm: Any, held_by: str, metric: Any) -> A
         return None
     if isinstance(name, str) and (bucket := stack.bucket_named(name)) is not None:
         return bucket
-    depended = [d for d in (getattr(alarm, "property_dependencies", None) or {}).get(held_by, [])
+    depended = [d for d in dependencies_of(alarm, held_by)
                 if stack.bucket_with_urn(d.urn) is not None
                 and (name is UNKNOWN or not isinstance(value(d.props, "bucket"), str))]
     return depended[0] if len(depended) == 1 else None

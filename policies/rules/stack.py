@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .common import UNKNOWN, is_list, items, value
+from .common import UNKNOWN, dependencies_of, is_list, items, value
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -80,7 +80,7 @@ class StackView:
         name = value(sibling.props, "bucket")
         if isinstance(name, str) and name in self._bucket_by_name:
             return self._bucket_by_name[name]
-        through_input = [d for d in (getattr(sibling, "property_dependencies", None) or {}).get("bucket", [])
+        through_input = [d for d in dependencies_of(sibling, "bucket")
                          if d.urn in self._bucket_by_urn]
         if len(through_input) == 1:
             return through_input[0]

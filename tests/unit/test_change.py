@@ -19,7 +19,12 @@ from pulumi.runtime import settings
 
 from cli import change, provider_rules
 from cli.offline import Plan, evaluate, run_main
-from components.aws.app_identity import REPLACEMENT_TRIGGER_ENGINE, AppIdentity, AppIdentityArgs
+from components.aws.app_identity import (
+    REPLACEMENT_TRIGGER_ENGINE,
+    AppIdentity,
+    AppIdentityArgs,
+    access_key_resource_name,
+)
 from components.settings.types import IdentitySettings
 from tests.helpers import ROOT, as_config, generation_named_plan, plan_program, run_cli, stack_values
 
@@ -108,7 +113,7 @@ def test_every_transition_between_generations_1_to_6_holds_at_most_two_keys(rota
 
 
 def _slot_of(generation: int) -> str:
-    return "vista-identity-access-key" if generation % 2 else "vista-identity-access-key-second"
+    return access_key_resource_name("vista-identity", generation)
 
 
 @pytest.mark.parametrize("generation", range(1, 6))
