@@ -21,12 +21,10 @@ if settings.backend == "aws" and settings.cdn is not None and settings.cdn.waf =
     web_acl_arn = firewall.web_acl_arn
 
 # One access-log bucket per region the stack uses (S3 delivers server access logs only within a region).
-log_buckets: dict[str, str] = {}
-for region, log_args in log_bucket_args_by_region(settings).items():
-    LogBucket(f"log-bucket-{region}", log_args)
-    log_buckets[region] = log_args.bucket_name
+log_buckets = {region: LogBucket(f"log-bucket-{region}", log_args)
+               for region, log_args in log_bucket_args_by_region(settings).items()}
 if log_buckets:
-    pulumi.export("log_buckets", log_buckets)
+    pulumi.export("log_buckets", {region: log_bucket.target_bucket for region, log_bucket in log_buckets.items()})
 
 # One encrypted SNS topic for every alarm and budget of the stack (aws, with any alert configured).
 alert_topic_arn = edge_alert_topic_arn = None

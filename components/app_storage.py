@@ -17,6 +17,7 @@ from components import dialects, documents, naming
 from components.aws.alerts import AppAlarms, AppAlarmsArgs, app_budget_name
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
+from components.aws.log_bucket import LogBucket
 from components.aws.replication import REPLICATION_RULE_ID, Replication, ReplicationArgs
 from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
@@ -58,7 +59,7 @@ class AppStorage(pulumi.ComponentResource):
 
     def __init__(self, name: str, app: AppSettings, stack: StackSettings,
                  opts: pulumi.ResourceOptions | None = None, web_acl_arn: pulumi.Input[str] | None = None,
-                 log_buckets: Mapping[str, str] | None = None, alert_topic_arn: pulumi.Input[str] | None = None,
+                 log_buckets: Mapping[str, LogBucket] | None = None, alert_topic_arn: pulumi.Input[str] | None = None,
                  edge_alert_topic_arn: pulumi.Input[str] | None = None):
         """`web_acl_arn`: the stack's EdgeFirewall, which the app's distribution sits behind (`cdn.waf: managed`);
         default: `cdn.webAclArn`, or none. `log_buckets`: region -> the stack's LogBucket there (aws), receiving the
@@ -135,12 +136,17 @@ class AppStorage(pulumi.ComponentResource):
         return secrets
 
 
+def _target(log_buckets: Mapping[str, LogBucket], region: str) -> str | None:
+    """The name of the stack's log bucket in `region`, where there is one."""
+    return log_buckets[region].target_bucket if region in log_buckets else None
+
+
 def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
     return tuple(area.prefix for area in app.areas if area.is_public)
 
 
 def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions,
-                    web_acl_arn: pulumi.Input[str] | None = None, log_buckets: Mapping[str, str] | None = None,
+                    web_acl_arn: pulumi.Input[str] | None = None, log_buckets: Mapping[str, LogBucket] | None = None,
                     alert_topics: tuple[pulumi.Input[str] | None, pulumi.Input[str] | None] = (None, None)):
     """Declare the app on AWS; returns (storage, identity, how public areas are reached: connection fields)."""
     tags = resource_tags(app, stack)
@@ -161,7 +167,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             domain=stack.cdn.domains.get(app.name),
             certificate_arn=stack.cdn.certificate_arn,
             hosted_zone_id=stack.cdn.hosted_zone_id,
-            log_bucket=stack.cdn.log_bucket or log_buckets.get(stack.region),
+            log_bucket=stack.cdn.log_bucket or _target(log_buckets, stack.region),
+            log_bucket_resource=None if stack.cdn.log_bucket else log_buckets.get(stack.region),
             web_acl_arn=web_acl_arn or stack.cdn.web_acl_arn,
             hsts_preload=stack.cdn.hsts_preload,
             replica=(naming.replica_bucket_name(app.bucket_name), stack.replication.region)
@@ -183,7 +190,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         public_prefixes=public_prefixes,
         cloudfront_distribution_arn=cdn.distribution_arn if cdn else None,
         public_without_cdn=stack.public_without_cdn,
-        log_bucket=log_buckets.get(stack.region),
+        log_bucket=_target(log_buckets, stack.region),
+        log_bucket_resource=log_buckets.get(stack.region),
         tags=tags,
     )
     storage = SecureBucket(f"{name}-storage", bucket_args, child)
@@ -199,7 +207,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
                 region=stack.replication.region, kms_key_arn=None, cors=(),
                 public_prefixes=public_prefixes if cdn else (),
                 cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False,
-                log_bucket=log_buckets.get(stack.replication.region)),
+                log_bucket=_target(log_buckets, stack.replication.region),
+                log_bucket_resource=log_buckets.get(stack.replication.region)),
             storage_class=stack.replication.storage_class,
             replication_time_control=stack.replication.replication_time_control,
             replication_metrics=alert_topics[0] is not None,  # the replication alarms read them

@@ -51,13 +51,18 @@ def object_arns(bucket_arn: str, prefixes: Iterable[str]) -> list[str]:
 
 
 def deny_insecure_transport_statement(bucket_arn: str) -> dict:
-    """Refuse every request that does not arrive over TLS (FSBP S3.5)."""
+    """Refuse every request to the bucket that does not arrive over TLS (FSBP S3.5)."""
+    return deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])
+
+
+def deny_without_tls(action: str, resources: str | list[str]) -> dict:
+    """Refuse every `action` on `resources` that does not arrive over TLS (aws:SecureTransport false)."""
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
         "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Action": action,
+        "Resource": resources,
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 

@@ -8,8 +8,9 @@ Defaults (behaviour):
   customer managed key whose policy gives the service principal `kms:GenerateDataKey*` and `kms:Decrypt`; AWS
   Budgets says the same of its encrypted topics ("Configuring Amazon SNS topic permissions for budget alerts",
   https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html). The key policy gives
-  exactly those two actions to `cloudwatch.amazonaws.com` and `budgets.amazonaws.com`, each only for this account
-  (`aws:SourceAccount`); the account administers the key through IAM.
+  exactly those two actions to `cloudwatch.amazonaws.com` and `budgets.amazonaws.com`, Budgets' only for this
+  account (`aws:SourceAccount`, documented; see PUBLISHERS_SENDING_SOURCE_ACCOUNT_TO_KMS); the account administers
+  the key through IAM.
 - The topic policy lets the owning account manage the topic, lets CloudWatch alarms (`aws:SourceArn` an alarm of
   this account and region) and AWS Budgets (`aws:SourceArn` a budget of this account, as Budgets documents) publish,
   each only for this account (`aws:SourceAccount`), and refuses every request not made over TLS
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import documents
+from components import documents, naming
 from components.aws.cdn import CLOUDFRONT_REGION
 from components.aws.secure_bucket import KMS_KEY_DELETION_WINDOW_DAYS
 from components.settings.types import AlertSettings, StackSettings
@@ -120,35 +121,44 @@ def email_slot(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:10]
 
 
-def alert_key_policy(account_id: str) -> dict:
-    """The topic key's policy: IAM administers it; CloudWatch and Budgets may use it to publish, for this account."""
-    return documents.key_policy(f"arn:aws:iam::{account_id}:root", [{
-        "Sid": f"{sid}PublishesToTheAlertTopic",
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": list(PUBLISHER_KEY_ACTIONS),
-        "Resource": "*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    } for sid, service in (("CloudWatch", CLOUDWATCH_SERVICE), ("Budgets", BUDGETS_SERVICE))])
+PUBLISHERS_SENDING_SOURCE_ACCOUNT_TO_KMS = (BUDGETS_SERVICE,)
+"""The publishers whose KMS requests AWS documents to carry aws:SourceAccount (Budgets, "Configuring Amazon SNS
+topic permissions for budget alerts", encrypted topics). CloudWatch's key statement has no condition: no AWS page
+read shows CloudWatch sending it to KMS, and a condition the service does not send drops every notification
+silently (SNS Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+topics", shows the statement without one). The topic policy still limits publishing to this account's alarms."""
+
+
+def alert_key_policy(account_id: str, partition: str = "aws") -> dict:
+    """The topic key's policy: IAM administers it; CloudWatch and Budgets may use it to publish."""
+    statements = []
+    for sid, service in (("CloudWatch", CLOUDWATCH_SERVICE), ("Budgets", BUDGETS_SERVICE)):
+        statement: dict = {"Sid": f"{sid}PublishesToTheAlertTopic", "Effect": "Allow",
+                           "Principal": {"Service": service}, "Action": list(PUBLISHER_KEY_ACTIONS), "Resource": "*"}
+        if service in PUBLISHERS_SENDING_SOURCE_ACCOUNT_TO_KMS:
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+        statements.append(statement)
+    return documents.key_policy(f"arn:{partition}:iam::{account_id}:root", statements)
 
 
 def alert_topic_policy(topic_arn: str, account_id: str, region: str) -> dict:
     """The topic's policy: the account manages it, CloudWatch alarms and Budgets of this account publish, TLS only."""
+    partition = naming.partition_for(region)
     return documents.policy([
-        {"Sid": "AccountManagesTheTopic", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        {"Sid": "AccountManagesTheTopic", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
          "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
                     "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish"],
          "Resource": topic_arn},
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH_SERVICE},
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
-                       "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"}}},
+                       "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"}}},
         {"Sid": "BudgetsPublish", "Effect": "Allow", "Principal": {"Service": BUDGETS_SERVICE},
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
-                       "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:*",
-         "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                       "ArnLike": {"aws:SourceArn": f"arn:{partition}:budgets::{account_id}:*"}}},
+        documents.deny_without_tls("sns:*", topic_arn),
     ])
 
 
@@ -208,7 +218,8 @@ class StackAlerts(pulumi.ComponentResource):
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
         key = aws.kms.Key(f"{name}-key", description=f"Encryption of the SNS topic {topic_name}",
                           enable_key_rotation=True, deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
-                          policy=self._account.apply(lambda account_id: json.dumps(alert_key_policy(account_id))),
+                          policy=self._account.apply(lambda account_id: json.dumps(
+                              alert_key_policy(account_id, naming.partition_for(region)))),
                           tags=dict(args.tags), region=region, opts=kept)
         topic = aws.sns.Topic(f"{name}-topic", name=topic_name, kms_master_key_id=key.arn, region=region,
                               tags=dict(args.tags), opts=child)

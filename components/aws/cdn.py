@@ -115,6 +115,9 @@ class CdnArgs:
     log_bucket: str | None = None
     """Bucket receiving the distribution's standard logs (v2) under `cloudfront/<bucket_name>/`; its policy lets
     `delivery.logs.amazonaws.com` write there (LogBucket with `cloudfront_logs`). Default: no access logs."""
+    log_bucket_resource: pulumi.Resource | None = None
+    """The stack's LogBucket behind `log_bucket`: waited for, so its bucket policy grants delivery before the
+    delivery starts. Default: none (the bucket exists already)."""
     web_acl_arn: pulumi.Input[str] | None = None
     """WAFv2 web ACL (CloudFront scope). Default: none."""
     hsts_preload: bool = True
@@ -238,7 +241,8 @@ class Cdn(pulumi.ComponentResource):
             region=CLOUDFRONT_REGION, tags=tags, opts=child)
         aws.cloudwatch.LogDelivery(
             f"{name}-log-delivery", delivery_source_name=source.name, delivery_destination_arn=destination.arn,
-            region=CLOUDFRONT_REGION, tags=tags, opts=child)
+            region=CLOUDFRONT_REGION, tags=tags, opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[args.log_bucket_resource] if args.log_bucket_resource else None))
 
     def _validated_certificate(self, name: str, args: CdnArgs, tags: dict) -> pulumi.Output[str]:
         # CloudFront takes certificates only from us-east-1: declared there through pulumi-aws 7's

@@ -140,6 +140,8 @@ class LogBucket(pulumi.ComponentResource):
                                 log_bucket_policy_document(args, account_id))),
                             opts=after(public_access_block))
 
+        self.target_bucket = args.bucket_name
+        """The bucket's name, known before it exists: what a BucketLogging or a log delivery targets."""
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.region = region

@@ -79,6 +79,10 @@ class SecureBucketArgs:
     log_bucket: str | None = None
     """The log bucket (same region and account) receiving this bucket's server access logs under `<bucket>/`.
     Default: none, no access logging."""
+    log_bucket_resource: pulumi.Resource | None = None
+    """The stack's LogBucket behind `log_bucket`: waited for, so its bucket and policy exist before S3 is told to
+    deliver there (S3 refuses a target bucket that does not exist: InvalidTargetBucketForLogging). Default: none
+    (the target exists already)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -208,7 +212,8 @@ class SecureBucket(pulumi.ComponentResource):
                                            cors_rules=cors_rule_inputs(args.cors), opts=after())
         if args.log_bucket:
             aws.s3.BucketLogging(f"{name}-logging", bucket=args.bucket_name, target_bucket=args.log_bucket,
-                                 target_prefix=f"{args.bucket_name}/", region=region, opts=after())
+                                 target_prefix=f"{args.bucket_name}/", region=region,
+                                 opts=after(*([args.log_bucket_resource] if args.log_bucket_resource else [])))
         policy = pulumi.Output.from_input(args.cloudfront_distribution_arn).apply(
             lambda distribution_arn: json.dumps(bucket_policy_document(args, distribution_arn)))
         aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, policy=policy, region=region,

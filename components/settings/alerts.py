@@ -56,6 +56,9 @@ def read_alerts(p: Problems, path: str, data: Any, stack_wide: bool,
         if not EMAIL.match(email):
             p.add(key_path(key_path(path, "emails"), index), email, "is not an email address",
                   "Write e.g. ops@example.com: each address is asked to confirm its subscription.")
+        elif email.strip().lower() in {e.strip().lower() for e in emails[:index]}:
+            p.add(key_path(key_path(path, "emails"), index), email, "repeats an address listed before it",
+                  "List each address once (addresses are compared without regard to case).")
     budget = _quantity(p, path, data, "monthlyBudgetUsd")
     app_budget = _quantity(p, path, data, "appMonthlyBudgetUsd") if stack_wide else None
     storage = _quantity(p, path, data, "storageBytes")

@@ -64,7 +64,10 @@ def elsewhere_plan():
 
 def test_prod_has_one_topic_encrypted_with_a_key_cloudwatch_and_budgets_may_use(prod_plan):
     """One topic, with a customer key (not aws/sns, which the publishers cannot use: SNS key management page); the
-    key lets cloudwatch.amazonaws.com and budgets.amazonaws.com GenerateDataKey*/Decrypt, for this account only."""
+    key lets cloudwatch.amazonaws.com and budgets.amazonaws.com GenerateDataKey*/Decrypt; Budgets documents
+    aws:SourceAccount on its KMS requests ("Configuring Amazon SNS topic permissions for budget alerts"), CloudWatch's
+    statement carries none (SNS Developer Guide, "Enable compatibility between event sources from AWS services and
+    encrypted topics")."""
     [topic] = of_type(prod_plan, "aws:sns/topic:Topic")
     keys = {r.name: r for r in of_type(prod_plan, "aws:kms/key:Key")}
     key = keys["stack-alerts-key"]
@@ -76,8 +79,10 @@ def test_prod_has_one_topic_encrypted_with_a_key_cloudwatch_and_budgets_may_use(
     assert set(by_service) == {"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
     for statement in by_service.values():
         assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}} or (
-            "aws:SourceAccount" in statement["Condition"]["StringEquals"])
+    # Only where AWS documents the service sends it: a condition CloudWatch does not send would drop every alarm.
+    assert by_service["budgets.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert "Condition" not in by_service["cloudwatch.amazonaws.com"]
     assert not key.inputs.get("bypassPolicyLockoutSafetyCheck")
 
 

@@ -304,3 +304,18 @@ def test_the_cdn_forwards_origin_for_apps_with_cors_rules(prod_plan):
         return [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
     assert all("originRequestPolicyId" in b and "OPTIONS" in b["allowedMethods"] for b in behaviours("eventhorizon"))
     assert not any("originRequestPolicyId" in b for b in behaviours("vista"))  # vista has no CORS rules
+
+
+def test_log_delivery_waits_for_its_log_bucket_and_its_policy(prod_plan):
+    """The buckets deployed today already exist, so their new BucketLogging registers at once: it must wait for the
+    new log bucket and its policy (S3 refuses a target that does not exist: InvalidTargetBucketForLogging; CloudWatch
+    Logs delivery writes a bucket policy of its own where it finds none granting it)."""
+    policies = {r.inputs["bucket"]: r.urn for r in prod_plan.of_type("aws:s3/bucketPolicy:BucketPolicy")}
+    loggings = prod_plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert loggings
+    for logging in loggings:
+        assert policies[logging.inputs["targetBucket"]] in logging.options["dependsOn"], logging.name
+    deliveries = prod_plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
+    assert deliveries
+    for delivery in deliveries:
+        assert policies["app-storage-prod-logs-us-east-1"] in delivery.options["dependsOn"], delivery.name

@@ -491,6 +491,13 @@ def test_fails_an_email_that_is_not_an_address():
     assert "is not an email address" in message
 
 
+def test_fails_an_email_listed_twice():
+    """One subscription per address: its child name is derived from the address without regard to case."""
+    message = only_problem(mutated(lambda v: v.update({"app-storage:alerts": {
+        "emails": ["ops@example.com", "Ops@Example.com"]}})))
+    assert "repeats an address listed before it" in message and "Ops@Example.com" in message
+
+
 def test_fails_emails_set_per_app():
     message = only_problem(mutated(lambda v: shop(v).update({"alerts": {"emails": ["ops@example.com"]}})))
     assert "app-storage:apps.shop.alerts" in message and "emails" in message
