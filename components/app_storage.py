@@ -152,6 +152,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
     tags = resource_tags(app, stack)
     public_prefixes = _public_prefixes(app)
     log_buckets = log_buckets or {}
+    replica_bucket = naming.replica_bucket_name(app.bucket_name)
     cdn = None
     if stack.cdn and public_prefixes:
         # Declared first: the bucket's policy and key name the distribution; the distribution needs only
@@ -171,8 +172,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             log_bucket_resource=None if stack.cdn.log_bucket else log_buckets.get(stack.region),
             web_acl_arn=web_acl_arn or stack.cdn.web_acl_arn,
             hsts_preload=stack.cdn.hsts_preload,
-            replica=(naming.replica_bucket_name(app.bucket_name), stack.replication.region)
-            if stack.replication else None,
+            replica=(replica_bucket, stack.replication.region) if stack.replication else None,
             tags=tags,
         ), child)
     bucket_args = SecureBucketArgs(
@@ -202,7 +202,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             source_versioning=storage.versioning,
             source_kms_key_arn=storage.kms_key_arn,
             replica=dataclasses.replace(
-                bucket_args, bucket_name=naming.replica_bucket_name(app.bucket_name),
+                bucket_args, bucket_name=replica_bucket,
                 # The CDN fails over to the replica: it may read the public prefixes there too.
                 region=stack.replication.region, kms_key_arn=None, cors=(),
                 public_prefixes=public_prefixes if cdn else (),
@@ -220,7 +220,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             topic_arn=alert_topics[0], edge_topic_arn=alert_topics[1],
             storage_classes=tuple(t.storage_class for rule in app.lifecycle for t in rule.transitions),
             distribution_id=cdn.distribution_id if cdn else None,
-            replica_bucket_name=naming.replica_bucket_name(app.bucket_name) if stack.replication else None,
+            replica_bucket_name=replica_bucket if stack.replication else None,
             replication_rule_id=REPLICATION_RULE_ID,
             replication_time_control=bool(stack.replication and stack.replication.replication_time_control),
             budget_name=app_budget_name(app.bucket_name), tags=tags,

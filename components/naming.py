@@ -251,6 +251,11 @@ def cdn_log_delivery_name(bucket: str) -> str:
     return shortened(_dashed(bucket, r"\w-"), "-cdn-logs", LOG_DELIVERY.max_length)
 
 
+def access_log_prefix(bucket: str) -> str:
+    """Where a bucket's server access logs land in its region's log bucket: `<bucket>/`."""
+    return f"{bucket}/"
+
+
 def web_acl_name(bucket_prefix: str) -> str:
     """The stack's one WAF web ACL, in front of every distribution: `<bucketPrefix>-edge`, dots as dashes."""
     return shortened(_dashed(bucket_prefix, r"\w-"), "-edge", WAF_WEB_ACL.max_length)

@@ -47,11 +47,6 @@ LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
 DEFAULT_RETENTION_DAYS = 365
 
 
-def access_log_prefix(bucket: str) -> str:
-    """Where a bucket's server access logs land in its region's log bucket."""
-    return f"{bucket}/"
-
-
 @dataclass(frozen=True)
 class LogBucketArgs:
     bucket_name: str
@@ -82,7 +77,7 @@ def log_bucket_policy_document(args: LogBucketArgs, account_id: str) -> dict:
         "Effect": "Allow",
         "Principal": {"Service": S3_LOGGING_SERVICE},
         "Action": "s3:PutObject",
-        "Resource": f"{bucket_arn}/{access_log_prefix(source)}*",
+        "Resource": f"{bucket_arn}/{naming.access_log_prefix(source)}*",
         "Condition": {"ArnLike": {"aws:SourceArn": naming.bucket_arn(source, args.region)},
                       "StringEquals": {"aws:SourceAccount": account_id}},
     } for index, source in enumerate(sorted(args.source_buckets))]

@@ -212,7 +212,7 @@ class SecureBucket(pulumi.ComponentResource):
                                            cors_rules=cors_rule_inputs(args.cors), opts=after())
         if args.log_bucket:
             aws.s3.BucketLogging(f"{name}-logging", bucket=args.bucket_name, target_bucket=args.log_bucket,
-                                 target_prefix=f"{args.bucket_name}/", region=region,
+                                 target_prefix=naming.access_log_prefix(args.bucket_name), region=region,
                                  opts=after(*([args.log_bucket_resource] if args.log_bucket_resource else [])))
         policy = pulumi.Output.from_input(args.cloudfront_distribution_arn).apply(
             lambda distribution_arn: json.dumps(bucket_policy_document(args, distribution_arn)))
