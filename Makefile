@@ -7,7 +7,7 @@ STACK  ?= dev
 FORMAT ?= text
 OUT    ?= .env
 
-.PHONY: install test lint plan policy env verify alerts bench clean
+.PHONY: install test lint plan policy env verify adopt alerts bench clean
 
 # pip's chatter goes to stderr so that `make -s plan FORMAT=json` prints only JSON on stdout.
 $(STAMP): requirements.txt
@@ -51,6 +51,13 @@ verify: $(STAMP)
 	@$(PY) -m cli verify --env $(ENV) $(if $(DIALECT),--dialect $(DIALECT)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)) \
 		$(if $(FROM),--from $(FROM)) $(if $(APP),--app $(APP)) $(if $(ADMIN),--admin) $(if $(SKIP),--skip $(SKIP)) \
 		$(if $(JSON),--json) $(if $(REPLICATION_TIMEOUT),--replication-timeout $(REPLICATION_TIMEOUT))
+
+# make adopt STACK=<s> APP=<a> [FORMAT=json] [STACK_FILE=<file>]
+# Read-only preflight of the existing bucket an app adopts: what the first `pulumi up` replaces, blocks or cannot
+# read. The command exits 1 when something will be lost or fail and 2 on bad input or an unreachable bucket.
+adopt: $(STAMP)
+	@$(PY) -m cli adopt --stack $(STACK) --app $(APP) $(if $(filter json,$(FORMAT)),--json) \
+		$(if $(STACK_FILE),--stack-file $(STACK_FILE))
 
 # make alerts STACK=<minio stack> [OUT=<rule file>] [STACK_FILE=<file>]
 # The Prometheus alerting rules of the stack's buckets (stdout without OUT=); `promtool check rules` accepts them.

@@ -87,8 +87,9 @@ class Resource:
 @dataclass(frozen=True)
 class Step:
     op: str
-    """create | update | replace (create-before-delete: the replacement is created now) |
-    delete-replaced (an original, deleted) | create-replacement (after its original was deleted) | delete."""
+    """create | import (an existing resource adopted by the `import` option, then updated to its inputs) | update |
+    replace (create-before-delete: the replacement is created now) | delete-replaced (an original, deleted) |
+    create-replacement (after its original was deleted) | delete."""
     resource: Resource
     phase: str
     why: str = ""
@@ -402,7 +403,11 @@ def steps_of(base: list[Resource], new: list[Resource]) -> tuple[list[Step], int
         if not resource.custom:
             continue
         why = "; ".join(decision.reasons)
-        if old is None:
+        if old is None and resource.option("import"):
+            # pulumi/pulumi step_generator.go `isImport`: an ID in the goal and no old state reads the resource
+            # instead of creating it (then updates it to the declared inputs, #19339).
+            steps.append(Step("import", resource, PROGRAM, f"adopts the existing {resource.option('import')}"))
+        elif old is None:
             steps.append(Step("create", resource, PROGRAM))
         elif decision.reasons and resource.option("deleteBeforeReplace"):
             steps.append(Step("delete-replaced", old, PROGRAM, f"delete-before-replace: {why}"))
@@ -470,7 +475,7 @@ class _Live:
 
     def apply(self, step: Step, claimed: dict[str, str]) -> None:
         resource = step.resource
-        if step.op in ("create", "replace", "create-replacement"):
+        if step.op in ("create", "import", "replace", "create-replacement"):
             self._add(("new", resource.urn), resource)
         elif step.op == "update":
             key = ("base", claimed[resource.urn])
@@ -656,8 +661,8 @@ def compare(base_document: dict, new_document: dict, stack: str) -> Change:
                   notes=walk.notes, skipped=sorted(walk.skipped))
 
 
-_MARKS = {"create": "+", "update": "~", "replace": "+-", "create-replacement": "+", "delete-replaced": "-",
-          "delete": "-"}
+_MARKS = {"create": "+", "import": "=", "update": "~", "replace": "+-", "create-replacement": "+",
+          "delete-replaced": "-", "delete": "-"}
 
 
 def render_change(change: Change, base_name: str) -> str:

@@ -121,7 +121,8 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
 
 def _describe(resource: RecordedResource) -> str:
     summary = _SUMMARIES.get(resource.type, lambda _: "")(resource.inputs)
-    flags = [flag for flag, on in (("protected", resource.options["protect"]),
+    flags = [flag for flag, on in (("adopted: imported, not created", "import" in resource.options),
+                                   ("protected", resource.options["protect"]),
                                    ("retained on delete", resource.options["retainOnDelete"])) if on]
     text = f"{resource.type}  {resource.name}"
     if summary:
@@ -303,6 +304,21 @@ def verify_command(args: argparse.Namespace) -> int:
     return 1 if report.overall_status == "failing" else 0
 
 
+def adopt_command(args: argparse.Namespace) -> int:
+    from cli import adopt  # boto3 and its clients load for this verb only
+
+    try:
+        report = adopt.preflight(args.stack, args.app, stack_file=args.stack_file)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
+    except (adopt.AdoptError, StackFileError) as error:
+        print(f"make adopt: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(json.dumps(report.as_dict(), indent=2) if args.json else adopt.render(report))
+    return EXIT_HAZARDS if report.hazards else 0
+
+
 def bench_command(args: argparse.Namespace) -> int:
     return bench.main(args.repeat)
 
@@ -365,6 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     rules.add_argument("--stack-file", type=Path, help="read the config from this file instead")
     rules.add_argument("--out", type=Path, help="the rule file to write; default: stdout")
     rules.set_defaults(run=alerts_command)
+    preflight = verbs.add_parser("adopt", help="read an existing bucket an app adopts and print what the first "
+                                               "`pulumi up` will change; exit 1 when something is lost or fails")
+    preflight.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    preflight.add_argument("--app", required=True, help="the app whose bucket (apps.<app>.bucketName) is adopted")
+    preflight.add_argument("--stack-file", type=Path, help="read the config from this file instead")
+    preflight.add_argument("--json", action="store_true", help="print the findings as JSON")
+    preflight.set_defaults(run=adopt_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
                             help="measured (program, bare SDK) pairs per stack; best times, median ratio")

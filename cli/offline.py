@@ -427,6 +427,8 @@ def _replacement_options(request) -> dict:
         options["replaceOnChanges"] = sorted(request.replaceOnChanges)
     if request.ignoreChanges:
         options["ignoreChanges"] = sorted(request.ignoreChanges)
+    if request.importId:
+        options["import"] = request.importId
     if request.HasField("replacement_trigger"):
         options["replacementTrigger"] = mask_secrets(json_format.MessageToDict(request.replacement_trigger))
     return options

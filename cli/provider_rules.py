@@ -73,23 +73,28 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("logType", "name", "resourceArn", "region"),
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("name", "outputFormat", "region"),
     "aws:cloudwatch/logDelivery:LogDelivery": ("deliveryDestinationArn", "deliverySourceName", "region"),
-    # wafv2/web_acl.go: name and scope ForceNew (read at a v5.4x copy; v6 adds name_prefix, ForceNew like name,
-    # and the per-resource region).
+    # wafv2/web_acl.go (v6): name, name_prefix and scope ForceNew, and the per-resource region.
     "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope", "region"),
     # Alerts (AppAlarms, StackAlerts). sns/topic.go: name, name_prefix, fifo_topic ForceNew; topic_policy.go: arn;
     # topic_subscription.go: endpoint, protocol, topic_arn (Pulumi: topic) ForceNew, the rest through
     # SetSubscriptionAttributes; cloudwatch/metric_alarm.go: alarm_name (Pulumi: name) ForceNew;
     # s3/bucket_metric.go: bucket and name ForceNew; budgets/budget.go: account_id, name, name_prefix ForceNew
-    # (the rest through UpdateBudget; no region: Budgets is global); ce/cost_allocation_tag.go: tag_key ForceNew
-    # (no region: Cost Explorer is global). Each but cost_allocation_tag.go checked against a terraform-provider-aws
-    # copy of April 2024 (v5.4x); the attributes have not moved since.
+    # (the rest through UpdateBudget; no region: Budgets is global); ce/cost_allocation_tag.go: none - tag_key is
+    # Required without ForceNew, create and update both call UpdateCostAllocationTagsStatus, so a new key is an
+    # update that leaves the old key active (no region: Cost Explorer is global, names_data.hcl is_global).
+    # Read at terraform-provider-aws v6 copies: topic.go and topic_policy.go at v6.36.0; metric_alarm.go,
+    # bucket_metric.go, budget.go and cost_allocation_tag.go at v6 commits of 2025-2026; topic_subscription.go,
+    # bucket_logging.go and logs/delivery*.go only at late v5 copies, whose ForceNew sets no v6 changelog entry
+    # changes (delivery_destination.go's delivery_destination_type, settable since v6.21, was not read).
+    # `region` (v6): not ForceNew in the schema; the plan-time check replaces on a change, except between unset and
+    # the provider's own region - every regional resource here sets it explicitly.
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic", "region"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn", "region"),
     "aws:sns/topicSubscription:TopicSubscription": ("endpoint", "protocol", "topic", "region"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "region"),
     "aws:s3/bucketMetric:BucketMetric": ("bucket", "name", "region"),
     "aws:budgets/budget:Budget": ("accountId", "name", "namePrefix"),
-    "aws:costexplorer/costAllocationTag:CostAllocationTag": ("tagKey",),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": (),
     # terraform-provider-minio v1.20.1: resource_minio_s3_bucket.go L41, L48 (bucket, bucket_prefix); versioning
     # L27, server-side encryption L28, ilm_policy L30, s3_bucket_policy L27 (bucket); iam_policy L39, L46 (name,
     # name_prefix); iam_user L37 (name); iam_user_policy_attachment L30, L36; service_account L28 (target_user).

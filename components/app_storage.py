@@ -183,9 +183,11 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         versioning=stack.versioning,
         noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
         abort_incomplete_multipart_upload_days=stack.abort_incomplete_multipart_upload_days,
-        lifecycle=app.lifecycle,
+        lifecycle=app.lifecycle + app.keep.lifecycle,
         cors=app.cors,
         protect_data=stack.protect_data,
+        adopt=app.adopt,
+        kept_statements=app.keep.policy_statements,
         force_destroy=stack.force_destroy,
         public_prefixes=public_prefixes,
         cloudfront_distribution_arn=cdn.distribution_arn if cdn else None,
@@ -204,7 +206,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             replica=dataclasses.replace(
                 bucket_args, bucket_name=replica_bucket,
                 # The CDN fails over to the replica: it may read the public prefixes there too.
-                region=stack.replication.region, kms_key_arn=None, cors=(),
+                region=stack.replication.region, kms_key_arn=None, cors=(), adopt=False, kept_statements=(),
                 public_prefixes=public_prefixes if cdn else (),
                 cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False,
                 log_bucket=_target(log_buckets, stack.replication.region),
@@ -232,6 +234,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         bucket_arn=naming.bucket_arn(app.bucket_name, stack.region),
         prefixes=tuple(app.area_prefixes.values()),
         kms_key_arn=storage.kms_key_arn,
+        kept_key_arns=app.keep.kms_key_arns,
         key_generations=app.identity.live_generations,
         role_name=naming.app_role_name(app.bucket_name) if trust else None,
         trust_policy=_trust_policy(trust) if trust else None,
@@ -266,9 +269,10 @@ def _declare_on_minio(name: str, app: AppSettings, stack: StackSettings, child: 
         kms_key_id=stack.minio.kms_key_id if stack.minio else None,
         versioning=stack.versioning,
         noncurrent_version_expiration_days=stack.noncurrent_version_expiration_days,
-        lifecycle=app.lifecycle,
+        lifecycle=app.lifecycle + app.keep.lifecycle,
         protect_data=stack.protect_data,
         force_destroy=stack.force_destroy,
+        adopt=app.adopt,
         quota_bytes=app.alerts.storage_bytes,  # a hard quota on MinIO; the gate warns about it
     ), child)
     identity = MinioIdentity(f"{name}-identity", MinioIdentityArgs(

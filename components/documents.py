@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,8 @@ REPLICATION_DECRYPT_ACTIONS = ("kms:Decrypt",)
 REPLICATION_ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
 # SSE-KMS: uploads need a data key, downloads and multipart completion need to decrypt it.
 KMS_DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# Objects written under another key before an adoption are read, never written, with it.
+KEPT_KEY_ACTIONS = ("kms:Decrypt",)
 
 
 def policy(statements: Iterable[dict]) -> dict:
@@ -67,13 +69,29 @@ def deny_without_tls(action: str, resources: str | list[str]) -> dict:
     }
 
 
+BUCKET_POLICY_SIDS = ("DenyInsecureTransport", "PublicReadAreas", "CloudFrontReadsPublicAreas")
+"""The statement ids the stack's own bucket policies use."""
+
+
+def is_public_statement(statement: Mapping[str, Any]) -> bool:
+    """Whether a policy statement grants anyone at all, unconditionally: an Allow to the principal `*`
+    (or `{"AWS": "*"}`) without a Condition. S3 treats a narrower set as public still (User Guide, "The meaning
+    of public"); this is the shape that is public whatever else holds."""
+    principal = statement.get("Principal")
+    values = principal.get("AWS") if isinstance(principal, dict) else principal
+    wildcard = "*" in (values if isinstance(values, list) else [values])
+    return statement.get("Effect") == "Allow" and wildcard and not statement.get("Condition")
+
+
 def bucket_policy(bucket_arn: str, extra_statements: Iterable[dict] = ()) -> dict:
     """The bucket's resource policy: TLS only, plus whatever grants the caller adds."""
     return policy([deny_insecure_transport_statement(bucket_arn), *extra_statements])
 
 
-def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: str | None = None) -> dict:
-    """What one app's identity may do: its own bucket, its own prefixes, its own bucket's key.
+def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: str | None = None,
+                      kept_key_arns: Iterable[str] = ()) -> dict:
+    """What one app's identity may do: its own bucket, its own prefixes, its own bucket's key, and decrypt with
+    the keys an adopted bucket's older objects are under (`kept_key_arns`).
 
     No action and no resource is a wildcard; an empty prefix stands for the whole (own) bucket.
     """
@@ -107,6 +125,13 @@ def app_access_policy(bucket_arn: str, prefixes: Iterable[str], kms_key_arn: str
             "Effect": "Allow",
             "Action": list(KMS_DATA_KEY_ACTIONS),
             "Resource": [kms_key_arn],
+        })
+    if kept_key_arns:
+        statements.append({
+            "Sid": "DecryptWithKeptKeys",
+            "Effect": "Allow",
+            "Action": list(KEPT_KEY_ACTIONS),
+            "Resource": sorted(set(kept_key_arns)),
         })
     return policy(statements)
 

@@ -306,6 +306,7 @@ def minio_bucket_arn(bucket: str) -> str:
 
 # Lifecycle rule ids: the same on every backend, so a rule reads alike in the S3 and MinIO consoles.
 NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 
 
 def lifecycle_rule_id(position: int, prefix: str) -> str:

@@ -45,6 +45,8 @@ class AppIdentityArgs:
     """Area prefixes it may list, read and write ('' for the whole bucket)."""
     kms_key_arn: pulumi.Input[str | None] = None
     """The bucket's KMS key, when SSE-KMS is on. Default: no KMS permissions."""
+    kept_key_arns: tuple[str, ...] = ()
+    """Keys it may decrypt with: an adopted bucket's objects written under them (`keep.kmsKeyArns`). Default: none."""
     key_generations: tuple[int, ...] = (1,)
     """The live access keys' generations, current first. Default: one key, generation 1."""
     role_name: str | None = None
@@ -114,7 +116,8 @@ class AppIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         policy = pulumi.Output.from_input(args.kms_key_arn).apply(
-            lambda key_arn: json.dumps(documents.app_access_policy(args.bucket_arn, args.prefixes, key_arn)))
+            lambda key_arn: json.dumps(documents.app_access_policy(args.bucket_arn, args.prefixes, key_arn,
+                                                                   args.kept_key_arns)))
 
         none: pulumi.Output = pulumi.Output.from_input(None)
         self.role_arn = none

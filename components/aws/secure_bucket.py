@@ -37,7 +37,7 @@ import pulumi_aws as aws
 from components import documents, naming
 from components.settings.types import CorsRule, LifecycleRule
 
-ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
+ABORT_MULTIPART_RULE_ID = naming.ABORT_MULTIPART_RULE_ID
 NONCURRENT_RULE_ID = naming.NONCURRENT_RULE_ID
 KMS_KEY_DELETION_WINDOW_DAYS = 30
 PUBLIC_WITHOUT_CDN_WAIVES = ("s3-public-access-block", "s3-public-area-behind-cdn")
@@ -83,7 +83,19 @@ class SecureBucketArgs:
     """The stack's LogBucket behind `log_bucket`: waited for, so its bucket and policy exist before S3 is told to
     deliver there (S3 refuses a target bucket that does not exist: InvalidTargetBucketForLogging). Default: none
     (the target exists already)."""
+    adopt: bool = False
+    """The bucket exists already: declared with the `import` option (adopted on the first `pulumi up`, then
+    updated to these inputs in the same deployment), and protected and retained whatever `protect_data` says.
+    Default: the stack creates the bucket."""
+    kept_statements: tuple[Mapping, ...] = ()
+    """Statements an adopted bucket's policy had that its other consumers need, kept after the stack's own.
+    Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def protected(self) -> bool:
+        """Protected and retained: the stack's data, or data the stack adopted."""
+        return self.protect_data or self.adopt
 
 
 def bucket_policy_document(args: SecureBucketArgs, distribution_arn: str | None) -> dict:
@@ -93,7 +105,7 @@ def bucket_policy_document(args: SecureBucketArgs, distribution_arn: str | None)
         grants.append(documents.cloudfront_read_statement(bucket_arn, args.public_prefixes, distribution_arn))
     if args.public_prefixes and args.public_without_cdn:
         grants.append(documents.public_read_statement(bucket_arn, args.public_prefixes))
-    return documents.bucket_policy(bucket_arn, grants)
+    return documents.bucket_policy(bucket_arn, [*grants, *map(dict, args.kept_statements)])
 
 
 def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
@@ -101,7 +113,7 @@ def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[aws.s3.BucketLifecycle
     rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = []
     for index, rule in enumerate(args.lifecycle):
         entry: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
-            "id": naming.lifecycle_rule_id(index + 1, rule.prefix),
+            "id": rule.id_at(index + 1),
             "status": "Enabled",
             "filter": {"prefix": rule.prefix},
         }
@@ -142,13 +154,18 @@ def cors_rule_inputs(rules: tuple[CorsRule, ...]) -> list[aws.s3.BucketCorsConfi
 
 
 def private_bucket(component: pulumi.Resource, name: str, bucket_name: str, region: str, tags: dict[str, str], *,
-                   force_destroy: bool, protect_data: bool, public_policy_allowed: bool = False,
+                   force_destroy: bool, protect_data: bool, public_policy_allowed: bool = False, adopt: bool = False,
                    ) -> tuple[aws.s3.Bucket, Callable[..., pulumi.ResourceOptions], aws.s3.BucketPublicAccessBlock]:
     """What every bucket here starts from, as `component`'s children: the bucket (protected and retained with its
-    data), ACLs off (BucketOwnerEnforced) and all four Block Public Access flags (two relaxed only where a bucket
-    serves the public itself). Returns the bucket, the options its other siblings take (`after(*dependencies)`),
-    and the public access block, which a bucket policy must wait for."""
-    data = pulumi.ResourceOptions(parent=component, protect=protect_data, retain_on_delete=protect_data)
+    data; `adopt`: imported by its name, not created), ACLs off (BucketOwnerEnforced) and all four Block Public
+    Access flags (two relaxed only where a bucket serves the public itself). Returns the bucket, the options its
+    other siblings take (`after(*dependencies)`), and the public access block, which a bucket policy must wait
+    for."""
+    # pulumi/pulumi#19339 (v3.174.0, below Pulumi.yaml's requiredPulumiVersion): an `import` whose inputs differ
+    # from what the provider reads is imported and then updated in the same deployment; once in the state under
+    # that id, the option is a no-op (step_generator.go `isImport`), and a replacement is refused while it is set.
+    data = pulumi.ResourceOptions(parent=component, protect=protect_data, retain_on_delete=protect_data,
+                                  import_=bucket_name if adopt else None)
     bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=force_destroy, tags=tags,
                            region=region, opts=data)
 
@@ -174,7 +191,7 @@ class SecureBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:SecureBucket", name, None, opts)
-        data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        data = pulumi.ResourceOptions(parent=self, protect=args.protected, retain_on_delete=args.protected)
         public_policy_allowed = args.public_without_cdn and bool(args.public_prefixes)
         tags = dict(args.tags)
         bucket_tags = dict(tags)
@@ -185,7 +202,7 @@ class SecureBucket(pulumi.ComponentResource):
 
         bucket, after, public_access_block = private_bucket(
             self, name, args.bucket_name, region, bucket_tags, force_destroy=args.force_destroy,
-            protect_data=args.protect_data, public_policy_allowed=public_policy_allowed)
+            protect_data=args.protected, public_policy_allowed=public_policy_allowed, adopt=args.adopt)
 
         kms_key_arn: pulumi.Input[str | None] = None
         if args.encryption == "kms":

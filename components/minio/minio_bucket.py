@@ -56,6 +56,8 @@ class MinioBucketArgs:
     quota_bytes: int | None = None
     """The bucket's hard quota in bytes (the app's `alerts.storageBytes`): MinIO refuses writes beyond it. Default:
     none, no quota."""
+    adopt: bool = False
+    """The bucket exists already: imported (see SecureBucketArgs.adopt), protected and retained. Default: created."""
 
 
 # terraform-provider-minio v1.20.1 (bridged by pulumi-minio 0.17.1) computes a rule's `status` and refuses
@@ -70,7 +72,7 @@ def ilm_rule_inputs(args: MinioBucketArgs) -> list[minio.IlmPolicyRuleArgsDict]:
     for index, rule in enumerate(args.lifecycle):
         if rule.expire_days is None:
             continue  # a transitions-only rule: nothing MinIO can declare (the gate has warned)
-        entry: minio.IlmPolicyRuleArgsDict = {"id": naming.lifecycle_rule_id(index + 1, rule.prefix),
+        entry: minio.IlmPolicyRuleArgsDict = {"id": rule.id_at(index + 1),
                                               "expiration": f"{rule.expire_days}d"}
         if rule.prefix:
             entry["filter"] = rule.prefix
@@ -90,7 +92,11 @@ class MinioBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MinioBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:MinioBucket", name, None, opts)
-        data = pulumi.ResourceOptions(parent=self, protect=args.protect_data, retain_on_delete=args.protect_data)
+        protected = args.protect_data or args.adopt
+        # terraform-provider-minio v1.20.1 imports a bucket by its name (import_minio_s3_buckets.go), reading `acl`
+        # back as private unless the bucket policy is one of its canned ones; setting `private` writes no policy.
+        data = pulumi.ResourceOptions(parent=self, protect=protected, retain_on_delete=protected,
+                                      import_=args.bucket_name if args.adopt else None)
         if args.quota_bytes is not None and args.quota_bytes < 1:
             raise ValueError(f"quota_bytes must be at least 1 byte (got {args.quota_bytes}); leave it None for none")
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket_name, acl="private",

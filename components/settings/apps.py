@@ -8,6 +8,7 @@ from typing import Any
 
 from components import naming
 from components.dialects import DIALECTS
+from components.settings.adoption import check_kept_rule_ids, read_adopt, read_keep, read_kept_rule_id
 from components.settings.identities import check_identity_fits, identity_warnings, read_identity
 from components.settings.readers import (
     Problems,
@@ -33,6 +34,7 @@ from components.settings.schema import (
     HEADER_VALUE,
     INFREQUENT_ACCESS_CLASSES,
     INFREQUENT_ACCESS_MIN_DAYS,
+    KEPT_LIFECYCLE_DEFAULTS,
     LIFECYCLE_DEFAULTS,
     MAX_PRESIGN_SECONDS,
     NAMESPACE,
@@ -102,8 +104,12 @@ def read_transition(p: Problems, path: str, data: dict) -> Transition | None:
     return Transition(days=days, storage_class=storage_class)
 
 
-def read_lifecycle_rule(p: Problems, path: str, data: dict, areas: list[Area]) -> LifecycleRule | None:
-    check_known(p, path, data, LIFECYCLE_DEFAULTS)
+def read_lifecycle_rule(p: Problems, path: str, data: dict, areas: list[Area],
+                        kept: bool = False) -> LifecycleRule | None:
+    """An app's lifecycle rule, inside its areas; `kept` (keep.lifecycle): a rule the adopted bucket had, under its
+    own `id`, on any prefix (other consumers write there)."""
+    check_known(p, path, data, KEPT_LIFECYCLE_DEFAULTS if kept else LIFECYCLE_DEFAULTS)
+    rule_id = read_kept_rule_id(p, path, data) if kept else None
     area_name = read_str(p, path, data, "area", LIFECYCLE_DEFAULTS)
     prefix = read_str(p, path, data, "prefix", LIFECYCLE_DEFAULTS)
     by_name = {area.name: area for area in areas}
@@ -118,7 +124,7 @@ def read_lifecycle_rule(p: Problems, path: str, data: dict, areas: list[Area]) -
     elif prefix is None:
         p.add(path, data, "does not say which objects it applies to",
               "Add `area: <name>`, or `prefix: '<area>/...'` ('' for the whole bucket, explicitly).")
-    elif prefix and not any(prefix.startswith(area.prefix) for area in areas):
+    elif prefix and not kept and not any(prefix.startswith(area.prefix) for area in areas):
         p.add(key_path(path, "prefix"), prefix, "is inside no area of this app, so the app never writes there",
               f"Start it with one of the area prefixes: {', '.join(repr(a.prefix) for a in areas)}.")
 
@@ -144,7 +150,8 @@ def read_lifecycle_rule(p: Problems, path: str, data: dict, areas: list[Area]) -
               f"Expire later than day {transitions[-1].days}, or drop the later transitions.")
     if not transitions and expire_days is None and not data.get("transitions"):
         p.add(path, data, "neither transitions nor expires anything", "Add `transitions` or `expireDays`.")
-    return LifecycleRule(prefix=prefix or "", transitions=tuple(transitions), expire_days=expire_days)
+    return LifecycleRule(prefix=prefix or "", transitions=tuple(transitions), expire_days=expire_days,
+                         rule_id=rule_id)
 
 
 def read_cors_rule(p: Problems, path: str, data: dict, protect_data: bool) -> CorsRule | None:
@@ -179,7 +186,8 @@ def read_cors_rule(p: Problems, path: str, data: dict, protect_data: bool) -> Co
 
 def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, protect_data: bool,
              backend: str = "aws", stack_identity: tuple[str, IdentitySettings] = ("", IdentitySettings()),
-             warnings: list[str] | None = None) -> AppSettings | None:
+             warnings: list[str] | None = None, force_destroy: bool = False, region: str = "us-east-1",
+             ) -> AppSettings | None:
     """`stack_identity`: where the stack's default identity is declared, and what it is."""
     if not naming.is_dns_label(name):
         p.add(path, name, "is not a valid app name",
@@ -219,6 +227,12 @@ def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, p
                          lambda item_path, item: read_cors_rule(p, item_path, item, protect_data))
     lifecycle = read_objects(p, key_path(path, "lifecycle"), read_list(p, path, data, "lifecycle", APP_DEFAULTS),
                               "lifecycle rule", lambda item_path, item: read_lifecycle_rule(p, item_path, item, areas))
+    adopt = read_adopt(p, path, data, explicit_bucket, force_destroy)
+    arn = naming.bucket_arn(bucket_name, region) if backend == "aws" else naming.minio_bucket_arn(bucket_name)
+    keep = read_keep(p, path, data, adopt, backend, arn,
+                     lambda item_path, item: read_lifecycle_rule(p, item_path, item, areas, kept=True))
+    check_kept_rule_ids(p, path, (*(rule.id_at(index + 1) for index, rule in enumerate(lifecycle)),
+                                  naming.ABORT_MULTIPART_RULE_ID, naming.NONCURRENT_RULE_ID), keep)
     identity_path, identity = stack_identity
     if data.get("identity") is not None:
         identity_path = key_path(path, "identity")
@@ -227,7 +241,7 @@ def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, p
     if warnings is not None:
         warnings.extend(w for w in identity_warnings(identity_path, identity) if w not in warnings)
     return AppSettings(name=name, dialect=dialect, bucket_name=bucket_name, areas=tuple(areas),
-                       cors=tuple(cors), lifecycle=tuple(lifecycle), identity=identity)
+                       cors=tuple(cors), lifecycle=tuple(lifecycle), identity=identity, adopt=adopt, keep=keep)
 
 
 def read_tags(p: Problems, path: str, data: Mapping) -> dict[str, str]:

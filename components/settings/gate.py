@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from components import naming
+from components.settings.adoption import adoption_warnings
 from components.settings.alerts import read_alerts
 from components.settings.apps import check_name_collisions, read_app, read_tags
 from components.settings.backends import (
@@ -112,7 +113,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
     identity_path = key_path(path, "identity")
     stack_identity = (identity_path, read_identity(p, identity_path, data.get("identity")))
     apps = [a for a in (read_app(p, key_path(apps_path, name), name, app, bucket_prefix, protect_data, backend,
-                                 stack_identity, warnings)
+                                 stack_identity, warnings, force_destroy, str(region or "us-east-1"))
                         for name, app in raw_apps.items()) if a]
     alerts_path = key_path(path, "alerts")
     stack_alerts = read_alerts(p, alerts_path, data.get("alerts"), stack_wide=True)
@@ -134,6 +135,9 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
             warnings.append(f"{key_path(path, 'publicWithoutCdn')} has no effect on minio: MinIO serves the public "
                             "areas itself, anonymously, from their prefixes. Remove it from this stack.")
     check_name_collisions(p, apps_path, apps, backend, replicated=replication is not None)
+    for app in apps:
+        warnings.extend(adoption_warnings(key_path(apps_path, app.name), app.adopt, protect_data,
+                                          replicated=replication is not None))
 
     settings = StackSettings(
         stack=stack,

@@ -131,6 +131,18 @@ APP_KEYS = (
     Key("identity", "map", None, "This app's identity; by default the stack's identity."),
     Key("alerts", "map", None, "This app's thresholds (storageBytes, requestsPer5Min, monthlyBudgetUsd); by "
         "default the stack's."),
+    Key("adopt", "boolean", False, "The bucket bucketName names exists already: the stack imports it instead of "
+        "creating it, and keeps it protected and retained whatever protectData says. Check it first with make adopt."),
+    Key("keep", "map", None, "With adopt: what the bucket had that others need (policyStatements, lifecycle, "
+        "kmsKeyArns), kept instead of replaced. Default: nothing kept."),
+)
+KEEP_KEYS = (
+    Key("policyStatements", "list", [], "Bucket policy statements kept beside the stack's own (Sid, Effect, "
+        "Principal, Action or NotAction, Resource in this bucket, Condition); none may be public."),
+    Key("lifecycle", "list", [], "Lifecycle rules kept under their own id, on any prefix: id, prefix, "
+        "transitions, expireDays."),
+    Key("kmsKeyArns", "list", [], "KMS keys (aws) the app's identity may decrypt with: objects written under "
+        "them before the adoption."),
 )
 APP_ALERT_KEYS = (
     Key("storageBytes", "integer", None, "Alert when the bucket holds more bytes (all storage classes); on MinIO "
@@ -189,6 +201,10 @@ LIFECYCLE_KEYS = (
     Key("transitions", "list", [], "Tier transitions, warm to cold."),
     Key("expireDays", "integer", None, "Days after which objects expire."),
 )
+KEPT_LIFECYCLE_KEYS = (
+    Key("id", "string", None, "Required: the rule's id in the bucket (not one the stack uses)."),
+    *LIFECYCLE_KEYS,
+)
 TRANSITION_KEYS = (
     Key("days", "integer", None, "Required: days after creation."),
     Key("storageClass", "string", None, "Required: the class to move objects to.", tuple(STORAGE_CLASS_RANK)),
@@ -204,6 +220,8 @@ APP_DEFAULTS = defaults(APP_KEYS)
 AREA_DEFAULTS = defaults(AREA_KEYS)
 CORS_DEFAULTS = defaults(CORS_KEYS)
 LIFECYCLE_DEFAULTS = defaults(LIFECYCLE_KEYS)
+KEEP_DEFAULTS = defaults(KEEP_KEYS)
+KEPT_LIFECYCLE_DEFAULTS = defaults(KEPT_LIFECYCLE_KEYS)
 TRANSITION_DEFAULTS = defaults(TRANSITION_KEYS)
 IDENTITY_DEFAULTS = defaults(IDENTITY_KEYS)
 ROTATION_DEFAULTS = defaults(ROTATION_KEYS)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pulumi import RunError
 
+from components import naming
 from components.messages import one_line
 
 
@@ -34,6 +35,12 @@ class LifecycleRule:
     prefix: str
     transitions: tuple[Transition, ...]
     expire_days: int | None
+    rule_id: str | None = None
+    """A kept rule's own id (`keep.lifecycle`); the stack's rules are numbered by `naming.lifecycle_rule_id`."""
+
+    def id_at(self, position: int) -> str:
+        """The rule's id as the bucket knows it: its own, or its 1-based position among the app's rules."""
+        return self.rule_id or naming.lifecycle_rule_id(position, self.prefix)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,18 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class KeepSettings:
+    """What an adopted bucket had that its other consumers need, kept by the stack instead of dropped (`keep`)."""
+
+    policy_statements: tuple[Mapping, ...] = ()
+    """Bucket policy statements appended to the stack's own, unchanged."""
+    lifecycle: tuple[LifecycleRule, ...] = ()
+    """Lifecycle rules declared after the app's own, under their own ids, on any prefix."""
+    kms_key_arns: tuple[str, ...] = ()
+    """Keys the app's identity may decrypt with: objects written before adoption under another key (aws)."""
+
+
+@dataclass(frozen=True)
 class AppSettings:
     name: str
     dialect: str
@@ -99,6 +118,9 @@ class AppSettings:
     identity: IdentitySettings = IdentitySettings()
     alerts: AlertSettings = AlertSettings()
     """The app's thresholds over the stack's (`app-storage:alerts`); the stack's emails."""
+    adopt: bool = False
+    """The bucket exists already: the stack imports it (never creates it) and keeps it protected and retained."""
+    keep: KeepSettings = KeepSettings()
 
     @property
     def area_prefixes(self) -> dict[str, str]:

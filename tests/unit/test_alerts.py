@@ -1,22 +1,28 @@
 """Alerts on AWS (StackAlerts, AppAlarms): one encrypted topic, each app's alarms and budgets, nothing without alerts.
 
-Sources (read 2025 for this change):
+Sources (read 2026-12-01):
 - SNS, "Enable compatibility between event sources from AWS services and encrypted topics"
   (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services): a service
   that publishes to an encrypted topic needs a customer managed key whose policy gives its principal
-  kms:GenerateDataKey* and kms:Decrypt; the AWS managed aws/sns key's policy cannot be changed, so it cannot.
+  kms:GenerateDataKey* and kms:Decrypt ("1. Use a customer managed key."; its table lists Amazon CloudWatch,
+  cloudwatch.amazonaws.com); the AWS managed aws/sns key's policy cannot be changed, so it cannot.
 - AWS Budgets, "Configuring Amazon SNS topic permissions for budget alerts"
   (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html): budgets.amazonaws.com
-  publishes with aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:* conditions; the same KMS actions
-  for an encrypted topic.
+  publishes with aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:* conditions, and its procedure
+  "To enable compatibility between AWS Budgets and encrypted Amazon SNS topics" grants the same KMS actions (Budgets
+  is not in the SNS page's table).
 - CloudWatch, "Using Amazon SNS notifications" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
   US_SetupSNS.html) and PutMetricAlarm (TreatMissingData notBreaching; Metrics for metric math alarms).
 - S3, "Monitoring metrics with Amazon CloudWatch" (BucketSizeBytes per StorageType, daily; request metrics
   AllRequests, 4xxErrors, 5xxErrors per FilterId, once configured) and "Monitoring progress with replication
   metrics" (ReplicationLatency, OperationsFailedReplication per SourceBucket, DestinationBucket, RuleId; enabled
   on a rule without RTC); the S3 API's Metrics type: EventThreshold "Required: No".
-- CloudFront, "Monitoring CloudFront metrics with Amazon CloudWatch": 5xxErrorRate with DistributionId and
-  Region=Global, in us-east-1 only.
+- CloudFront, "Monitor CloudFront metrics with Amazon CloudWatch" (https://docs.aws.amazon.com/AmazonCloudFront/
+  latest/DeveloperGuide/monitoring-using-cloudwatch.html): 5xxErrorRate with DistributionId and Region=Global; "If
+  you create an alarm from the CloudWatch console, you must use the same Region. Because CloudFront is a global
+  service, metrics for the service are sent to US East (N. Virginia)." So the CDN alarm lives in us-east-1. That an
+  alarm must notify a topic of its own region is not on an AWS page (PutMetricAlarm only shows
+  arn:aws:sns:region:account-id:name): the us-east-1 topic is a precaution.
 - Budgets cost filters: TagKeyValue values `user:<tag key>$<tag value>` for a user-defined cost allocation tag.
 """
 

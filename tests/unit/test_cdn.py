@@ -116,8 +116,12 @@ def test_logging_and_web_acl_when_asked():
 def test_access_logs_use_standard_logging_v2_in_us_east_1_and_never_the_legacy_acl_based_logging():
     """Legacy standard logging needs the bucket's ACLs on (the awslogsdelivery account gets FULL_CONTROL), which
     BucketOwnerEnforced forbids: logs go through CloudWatch Logs vended delivery (CloudFront Developer Guide,
-    "Configure standard logging (v2)"), whose source, destination and delivery live in us-east-1 ("If you use the
-    CloudWatch API, you must use the US East (N. Virginia) Region"); the S3 destination may be in any region."""
+    "Configure standard logging (v2)", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
+    standard-logging.html): "When calling the CloudWatch API to enable standard logging, you must specify the US
+    East (N. Virginia) Region (us-east-1), even if you want to enable cross Region delivery to another destination.
+    For example, if you want to send your access logs to an S3 bucket in the Europe (Ireland) Region (eu-west-1),
+    use the CloudWatch API in the us-east-1 Region." So source, destination and delivery live in us-east-1, and the
+    S3 destination may be in any region."""
     resources = declare(log_bucket="acme-logs")
     assert "loggingConfig" not in resources["media-cdn-distribution"].inputs
     source = resources["media-cdn-log-source"].inputs

@@ -437,3 +437,15 @@ def test_every_type_the_stacks_declare_has_its_replacement_rule(prod_plan, dev_p
     silently taken for an update."""
     declared = {r.type for plan in (prod_plan, dev_plan) for r in plan.resources if r.custom}
     assert declared and declared <= set(provider_rules.FORCE_NEW), sorted(declared - set(provider_rules.FORCE_NEW))
+
+
+def test_a_new_cost_allocation_tag_key_is_an_update_that_leaves_the_old_key_active(prod_plan):
+    """terraform-provider-aws v6 internal/service/ce/cost_allocation_tag.go: `tag_key` is Required without ForceNew,
+    and create and update both call UpdateCostAllocationTagsStatus: a changed key is activated in place, the old one
+    stays active (nothing deactivates it)."""
+    base = copy.deepcopy(prod_plan.as_dict())
+    [tag] = [r for r in base["resources"] if r["type"] == "aws:costexplorer/costAllocationTag:CostAllocationTag"]
+    tag["inputs"]["tagKey"] = "team"
+    result = change.compare(base, prod_plan.as_dict(), "prod")
+    assert [(s.op, s.resource.name) for s in result.steps if s.resource.type == tag["type"]] == [
+        ("update", tag["name"])]

@@ -85,6 +85,7 @@ def test_readme_documents_each_app_key(key: Key):
     (STACK_ROWS, "replication", schema.REPLICATION_KEYS), (STACK_ROWS, "cdn", schema.CDN_KEYS),
     (APP_ROWS, "areas", schema.AREA_KEYS), (APP_ROWS, "cors", schema.CORS_KEYS),
     (APP_ROWS, "lifecycle", schema.LIFECYCLE_KEYS + schema.TRANSITION_KEYS),
+    (APP_ROWS, "keep", schema.KEEP_KEYS + schema.KEPT_LIFECYCLE_KEYS),
     (STACK_ROWS, "identity", schema.IDENTITY_KEYS + schema.ROTATION_KEYS + schema.TRUST_KEYS + schema.OIDC_KEYS),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_readme_documents_each_key_inside_a_map_or_list(rows, row, keys):

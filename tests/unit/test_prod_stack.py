@@ -319,3 +319,32 @@ def test_log_delivery_waits_for_its_log_bucket_and_its_policy(prod_plan):
     assert deliveries
     for delivery in deliveries:
         assert policies["app-storage-prod-logs-us-east-1"] in delivery.options["dependsOn"], delivery.name
+
+
+def test_access_logs_go_to_a_log_bucket_of_their_own_region_under_the_grants_log_delivery_accepts(prod_plan):
+    """Amazon S3 User Guide, "Enabling Amazon S3 server access logging"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html): "The target bucket
+    must be in the same AWS Region and AWS account as the source bucket"; default encryption of the target "only if
+    you use ... (SSE-S3) ... SSE-KMS is not supported"; with BucketOwnerEnforced "You can't update your bucket ACL to
+    grant access to the S3 log delivery group", so the bucket policy grants logging.s3.amazonaws.com s3:PutObject
+    with aws:SourceArn and aws:SourceAccount conditions.
+    Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" (V2,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html): vended delivery
+    writes as delivery.logs.amazonaws.com with s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount and
+    aws:SourceArn arn:aws:logs:us-east-1:<account>:delivery-source:*; "If you choose SSE-S3, no additional
+    configuration is required"."""
+    buckets = {r.inputs["bucket"]: r.inputs["region"] for r in prod_plan.of_type("aws:s3/bucket:Bucket")}
+    logs = {name: region for name, region in buckets.items() if "-logs-" in name}
+    loggings = prod_plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert {r.inputs["bucket"] for r in loggings} == set(buckets) - set(logs)  # every bucket but the log buckets
+    policies = {r.inputs["bucket"]: policy_document(r) for r in prod_plan.of_type("aws:s3/bucketPolicy:BucketPolicy")}
+    for logging in loggings:
+        source, target = logging.inputs["bucket"], logging.inputs["targetBucket"]
+        assert logging.inputs["region"] == buckets[source] == logs[target], source
+        [grant] = [s for s in policies[target]["Statement"] if s.get("Principal") == {
+            "Service": "logging.s3.amazonaws.com"} and s["Condition"]["ArnLike"]["aws:SourceArn"].endswith(source)]
+        assert grant["Action"] == "s3:PutObject" and "aws:SourceAccount" in grant["Condition"]["StringEquals"]
+    [v2] = [s for s in policies["app-storage-prod-logs-us-east-1"]["Statement"]
+            if s.get("Principal") == {"Service": "delivery.logs.amazonaws.com"}]
+    assert v2["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    assert v2["Condition"]["ArnLike"]["aws:SourceArn"].startswith("arn:aws:logs:us-east-1:")
