@@ -5,7 +5,7 @@ AWS, `MINIO_USER`/`MINIO_PASSWORD` on MinIO), at the endpoint `AWS_ENDPOINT_URL_
 when set. What the stack will set comes from its offline plan, so it is exactly what `pulumi up` declares.
 
 Each finding is one line: the setting, what is there, what the stack sets, the consequence and, for a hazard, the
-fix. `lost` and `fails` are hazards (exit 1); `note`, `ok`, `skipped` and `not applicable` are not.
+fix. `lost`, `fails` and `exposed` are hazards (exit 1); `note`, `ok`, `skipped` and `not applicable` are not.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from cli.offline import Plan, evaluate_stack
 from components import documents
 from components.settings.types import AppSettings, StackSettings
 
-HAZARDS = ("lost", "fails")
+HAZARDS = ("lost", "fails", "exposed")
 SAMPLED_OBJECTS = 100
 """Objects whose encryption is read (HeadObject), from the first listing page: enough to find another key."""
 LISTED_OBJECTS = 10_000
@@ -47,7 +47,7 @@ class AdoptError(Exception):
 class Finding:
     setting: str
     status: str
-    """lost | fails (hazards), note | ok | skipped | not applicable."""
+    """lost | fails | exposed (hazards), note | ok | skipped | not applicable."""
     now: str
     stack: str
     consequence: str
@@ -301,7 +301,7 @@ def assess_policy(live: LiveBucket, declared: Declared, app: AppSettings, backen
     if declared.policy is None:
         public = [s for s in statements if documents.is_public_statement(s)]
         if public:
-            return [Finding("bucket policy", "fails" if backend == "aws" else "lost", f"{len(statements)} statements",
+            return [Finding("bucket policy", "exposed", f"{len(statements)} statements",
                             "no policy (it stays as it is)",
                             f"anonymous access stays open: {', '.join(actions_of(s) for s in public)}",
                             "Serve those objects from a public area (areas.<name>.access: public), or remove the "
@@ -627,7 +627,9 @@ def assess(live: LiveBucket, declared: Declared, settings: StackSettings, app: A
 def minio_only(declared: Declared) -> list[Finding]:
     """What only MinIO's admin API shows; not read here (the S3 API does not carry it)."""
     findings = [Finding(setting, "not applicable", "not on MinIO", "not managed", "MinIO has no such setting")
-                for setting in ("ACL and ownership", "website hosting", "requester pays", "CORS", "tags")]
+                for setting in ("ACL and ownership", "website hosting", "requester pays")]
+    findings += [Finding(setting, "ok", "not read", "not managed on MinIO", "what is there stays as it is")
+                 for setting in ("CORS", "tags")]
     if declared.quota is not None:
         findings.append(Finding("quota", "skipped", "not read: MinIO's admin API (mc quota info <alias>/<bucket>)",
                                 f"hard quota {declared.quota:,} bytes",
