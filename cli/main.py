@@ -27,6 +27,8 @@ from components.settings.types import SettingsError
 
 EXIT_CONFIG = 2
 EXIT_HAZARDS = 1
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as a shell reports a command ended by Ctrl-C."""
 """`plan --base`: the change from the deployed plan has hazards."""
 
 
@@ -300,6 +302,13 @@ def verify_command(args: argparse.Namespace) -> int:
     except (verify.VerifyError, SettingsError, StackFileError) as error:
         print(f"make verify: {one_line(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("make verify: interrupted (Ctrl-C); no verdict, the run's scratch objects were removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as stop:  # SIGTERM or SIGHUP, raised by _cleanup_on_termination as 128 + the signal
+        print(f"make verify: stopped by signal {int(stop.code or 0) - 128}; no verdict, the run's scratch objects "
+              "were removed", file=sys.stderr)
+        return int(stop.code or 0)
     print(json.dumps(report.as_dict(), indent=2) if args.json else verify.render_table(report))
     return 1 if report.overall_status == "failing" else 0
 

@@ -7,12 +7,17 @@ request with boto3 (or plain HTTP for what a browser or an anonymous reader does
 retries with backoff; only `replication` waits longer, polling up to its bound for S3 to replicate an object.
 Every scratch object is deleted again, on failure and on Ctrl-C too. Secrets are never printed.
 
-Exit codes: 0 every check passed (checks that do not apply, or that were skipped on request, are listed as
-skipped); 1 a check failed; 2 bad input, or an endpoint that cannot be reached.
+A check's status is what it observed: `pass` only once its requests answered as expected; `fail`; `skipped`
+(asked for with SKIP=, or it could not be answered); `not applicable` (the stack has nothing for it to check).
+Only `fail` fails the report, only `skipped` degrades it. An unreachable endpoint, a timeout or an interrupt
+never reads as pass: the run stops there (exit 2, 130 on Ctrl-C, 143 on SIGTERM), scratch objects removed.
+
+Exit codes: 0 healthy or degraded; 1 a check failed; 2 bad input, or an endpoint that cannot be reached.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -34,13 +39,20 @@ from dotenv import dotenv_values
 
 from cli.offline import evaluate_stack
 from cli.stack_outputs import OutputsError, app_names, connection_of, read_outputs
-from components import dialects
+from components import dialects, naming
 
 CONNECT_SECONDS = 3
 READ_SECONDS = 10
 ATTEMPTS = 3
+"""Tries per request: the first and at most two retries (botocore's `total_max_attempts`; its `max_attempts`
+counts retries after the first). With CONNECT_SECONDS and READ_SECONDS, an endpoint that never answers ends the
+run within ATTEMPTS * (CONNECT_SECONDS + READ_SECONDS) plus botocore's backoff (under 1 s, then under 2 s):
+at most 42 s."""
+OTHER_BUCKETS_TRIED = 20
+"""The other apps' buckets `other-bucket-refused` tries at most (one listing each)."""
+PASS, FAIL, SKIPPED, NOT_APPLICABLE = "pass", "fail", "skipped", "not applicable"
 """Every request: at most this many tries, with exponential backoff between them (botocore's standard mode)."""
-SCRATCH_PREFIX = "app-storage-verify/"
+SCRATCH_PREFIX = naming.VERIFY_SCRATCH_PREFIX
 """Scratch objects go under each area's prefix, in a folder of their own."""
 OUTSIDE_PREFIX = "app-storage-verify-outside-areas/"
 AUTH_ERRORS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
@@ -63,8 +75,8 @@ class VerifyError(Exception):
 @dataclass
 class Check:
     name: str
-    status: str = "pass"
-    """pass, fail or skip."""
+    status: str = ""
+    """pass, fail, skipped or not applicable; empty until the check has answered (then pass, if nothing else)."""
     detail: str = ""
     milliseconds: int = 0
 
@@ -82,7 +94,11 @@ class Target:
     replication: dict | None = None
     """Where the bucket replicates (the app's `replication` output), or None."""
     no_replication: str = "no stack outputs say whether the bucket replicates (give STACK= or FROM=)"
-    """Why `replication` is None: the `replication` check's skip reason."""
+    """Why `replication` is None: the `replication` check's reason."""
+    outputs_known: bool = False
+    """The stack outputs were read: what they leave out does not apply (rather than being unknown)."""
+    replicates: bool | None = None
+    """Whether the outputs say the bucket replicates; None: they do not say."""
 
     @property
     def bucket(self) -> str:
@@ -110,9 +126,9 @@ class HealthReport:
 
     @property
     def overall_status(self) -> str:
-        if any(check.status == "fail" for check in self.checks):
+        if any(check.status == FAIL for check in self.checks):
             return "failing"
-        return "degraded" if any(check.status == "skip" for check in self.checks) else "healthy"
+        return "degraded" if any(check.status == SKIPPED for check in self.checks) else "healthy"
 
     def as_dict(self) -> dict:
         return {"overall_status": self.overall_status, "app": self.app, "bucket": self.bucket,
@@ -164,6 +180,7 @@ def _complete_from_outputs(target: Target, outputs: dict, app: str | None) -> No
     target.app = mine
     target.cors_origins = list(outputs[mine].get("cors_origins") or [])
     target.other_buckets = sorted(c["bucket"] for name, c in apps.items() if name != mine and c.get("bucket"))
+    target.outputs_known = True
     if "replication" not in outputs[mine]:
         target.no_replication = (f"the outputs of app {mine} do not say whether its bucket replicates (written by "
                                  "an older app-storage: `pulumi up` with this version adds it)")
@@ -171,6 +188,7 @@ def _complete_from_outputs(target: Target, outputs: dict, app: str | None) -> No
     replication = outputs[mine]["replication"]
     if replication is None:
         target.no_replication = "the app's bucket does not replicate (no `replication` in the stack config)"
+        target.replicates = False
         return
     if not (isinstance(replication, dict) and all(isinstance(replication.get(key), str) and replication[key]
                                                   for key in ("replica_bucket_name", "replica_region"))):
@@ -184,7 +202,7 @@ def _complete_from_outputs(target: Target, outputs: dict, app: str | None) -> No
 
 def _config(path_style: bool, signed: bool = True) -> Config:
     return Config(signature_version="s3v4" if signed else UNSIGNED, connect_timeout=CONNECT_SECONDS,
-                  read_timeout=READ_SECONDS, retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+                  read_timeout=READ_SECONDS, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
                   s3={"addressing_style": "path" if path_style else "virtual"})
 
 
@@ -261,29 +279,34 @@ class Verifier:
 
     @contextmanager
     def check(self, name: str) -> Iterator[Check]:
+        """One check: `pass` only when its body ran to the end without setting another status."""
         found = Check(name)
         self.progress(f"verify: {name} …")
         started = time.perf_counter()
         if name in self.skip:
-            found.status, found.detail = "skip", "skipped on request (SKIP=)"
+            found.status, found.detail = SKIPPED, "skipped on request (SKIP=)"
+        shown = ""
         try:
             yield found
+            found.status = found.status or PASS
         except NETWORK_ERRORS as error:
-            found.status, found.detail = "fail", "the endpoint cannot be reached"
+            found.status, found.detail = SKIPPED, "the endpoint did not answer"
+            shown = "unanswered: the endpoint cannot be reached"
             raise _unreachable(error, self.endpoint) from None
         except botocore.exceptions.ClientError as error:
             message = error.response.get("Error", {}).get("Message", "")
-            found.status, found.detail = "fail", f"{_code(error) or 'error'}: {message}".strip(": ")
-        except BaseException as error:  # unreachable endpoint, Ctrl-C, a bug: the check did not pass
-            found.status, found.detail = "fail", f"stopped: {type(error).__name__}"
+            found.status, found.detail = FAIL, f"{_code(error) or 'error'}: {message}".strip(": ")
+        except BaseException as error:  # Ctrl-C, SIGTERM, a bug: the check did not pass, and the run stops
+            found.status, found.detail = SKIPPED, f"interrupted: {type(error).__name__}"
+            shown = "interrupted"
             raise
         finally:
             found.milliseconds = round((time.perf_counter() - started) * 1000)
             self.checks.append(found)
-            self.progress(f"verify: {name} {found.status} ({found.milliseconds} ms)")
+            self.progress(f"verify: {name} {shown or found.status} ({found.milliseconds} ms)")
 
     def key(self, area: str, label: str) -> str:
-        return f"{self.target.areas[area]}{SCRATCH_PREFIX}{self.run_id}-{label}"
+        return f"{naming.verify_scratch_prefix(self.target.areas[area])}{self.run_id}-{label}"
 
     def put_scratch(self, key: str, body: bytes) -> None:
         self.scratch.append(key)
@@ -307,7 +330,7 @@ class Verifier:
     def run(self) -> list[Check]:
         try:
             self._credentials_and_bucket()
-            if self.checks[-1].status == "pass":
+            if self.checks[-1].status == PASS:
                 for area in self.target.areas:
                     self._round_trip(area)
                 self._listing_limited()
@@ -332,16 +355,21 @@ class Verifier:
             except botocore.exceptions.ClientError as error:
                 outcome = _code(error)
                 if outcome in AUTH_ERRORS:
-                    check.status, check.detail = "fail", f"{outcome}: the .env's access key or secret is not valid"
+                    check.status, check.detail = FAIL, f"{outcome}: the .env's access key or secret is not valid"
             else:
                 check.detail = "the access key signs requests the server accepts"
+            if outcome in ("NoSuchBucket", "404"):
+                # The listing never reached a check of the signature: the key is neither proven nor refused.
+                check.status, check.detail = SKIPPED, "not answered: the bucket does not exist"
+            elif outcome and outcome not in AUTH_ERRORS:
+                check.detail = f"the server judged the request ({outcome}), so the signature was accepted"
         with self.check("bucket") as check:
             if outcome == "NoSuchBucket":
-                check.status, check.detail = "fail", f"bucket {self.target.bucket} does not exist"
+                check.status, check.detail = FAIL, f"bucket {self.target.bucket} does not exist"
             elif outcome in AUTH_ERRORS:
-                check.status, check.detail = "skip", "credentials refused"
+                check.status, check.detail = SKIPPED, "credentials refused"
             elif outcome:
-                check.status, check.detail = "fail", f"{outcome} listing the first area of {self.target.bucket}"
+                check.status, check.detail = FAIL, f"{outcome} listing the first area of {self.target.bucket}"
             else:
                 check.detail = f"{self.target.bucket} answers a listing of the app's first area"
 
@@ -354,7 +382,7 @@ class Verifier:
             self.client.delete_object(Bucket=self.target.bucket, Key=key)
             self.scratch.remove(key)
             if read != body:
-                check.status, check.detail = "fail", "the object read back differs from the one written"
+                check.status, check.detail = FAIL, "the object read back differs from the one written"
             else:
                 check.detail = self.target.areas[area] or "(whole bucket)"
 
@@ -365,17 +393,17 @@ class Verifier:
             if _code(error) in DENIED:
                 check.detail = f"refused ({_code(error)})"
                 return True
-            check.status, check.detail = "fail", f"{_code(error)} instead of AccessDenied"
+            check.status, check.detail = FAIL, f"{_code(error)} instead of AccessDenied"
             return False
-        check.status, check.detail = "fail", allowed
+        check.status, check.detail = FAIL, allowed
         return False
 
     def _listing_limited(self) -> None:
         with self.check("listing-limited-to-areas") as check:
-            if check.status == "skip":
+            if check.status == SKIPPED:
                 return
             if "" in self.target.areas.values():
-                check.status, check.detail = "skip", "an area covers the whole bucket"
+                check.status, check.detail = NOT_APPLICABLE, "an area covers the whole bucket"
                 return
             self._expect_denied(check, lambda: self.client.list_objects_v2(
                 Bucket=self.target.bucket, Prefix=OUTSIDE_PREFIX, MaxKeys=1),
@@ -384,7 +412,7 @@ class Verifier:
     def _write_outside_refused(self) -> None:
         with self.check("write-outside-areas-refused") as check:
             if "" in self.target.areas.values():
-                check.status, check.detail = "skip", "an area covers the whole bucket"
+                check.status, check.detail = NOT_APPLICABLE, "an area covers the whole bucket"
                 return
             key = f"{OUTSIDE_PREFIX}{self.run_id}"
             if not self._expect_denied(check, lambda: self.put_scratch(key, b"must be refused"),
@@ -393,33 +421,41 @@ class Verifier:
             self.scratch.remove(key)
 
     def _other_bucket_refused(self) -> None:
+        """Every other app's bucket (at most OTHER_BUCKETS_TRIED) must refuse this identity a listing."""
         with self.check("other-bucket-refused") as check:
             if not self.target.other_buckets:
-                check.status, check.detail = "skip", "no other app's bucket known (give STACK= or FROM=)"
+                check.status, check.detail = (NOT_APPLICABLE, "the stack has no other app") if \
+                    self.target.outputs_known else (SKIPPED, "no other app's bucket known (give STACK= or FROM=)")
                 return
-            other = self.target.other_buckets[0]
-            self._expect_denied(check, lambda: self.client.list_objects_v2(Bucket=other, MaxKeys=1),
-                                f"the identity may read bucket {other}")
-            check.detail = f"{other}: {check.detail}"
+            tried = self.target.other_buckets[:OTHER_BUCKETS_TRIED]
+            for other in tried:
+                listing = functools.partial(self.client.list_objects_v2, Bucket=other, MaxKeys=1)
+                if not self._expect_denied(check, listing, f"the identity may list bucket {other}"):
+                    if not check.detail.startswith("the identity"):
+                        check.detail = f"{other}: {check.detail}"
+                    return
+            left = len(self.target.other_buckets) - len(tried)
+            check.detail = f"{len(tried)} other buckets refuse a listing" + (
+                f" ({left} more not tried)" if left else "")
 
     def _presigned_and_unsigned(self) -> None:
         private = self.target.private_areas
         key = self.key(private[0], "private") if private else ""
         with self.check("presigned-get") as check:
             if not private:
-                check.status, check.detail = "skip", "the app has no private area"
+                check.status, check.detail = NOT_APPLICABLE, "the app has no private area"
             else:
                 self.put_scratch(key, b"private")
                 url = self.client.generate_presigned_url("get_object", ExpiresIn=60,
                                                          Params={"Bucket": self.target.bucket, "Key": key})
                 answer = http(url)
                 if answer.status != 200 or answer.body != b"private":
-                    check.status, check.detail = "fail", f"HTTP {answer.status} for a presigned GET"
+                    check.status, check.detail = FAIL, f"HTTP {answer.status} for a presigned GET"
                 else:
                     check.detail = f"area {private[0]}"
         with self.check("unsigned-get-refused") as check:
             if not private:
-                check.status, check.detail = "skip", "the app has no private area"
+                check.status, check.detail = NOT_APPLICABLE, "the app has no private area"
                 return
             urls = [self.object_url(key)]
             base = self.target.connection.get("public_base_url")
@@ -427,7 +463,7 @@ class Verifier:
                 urls.append(f"{base.rstrip('/')}/{urllib.parse.quote(key)}")
             readable = [url for url in urls if http(url).status == 200]
             if readable:
-                check.status, check.detail = "fail", f"a private object is readable anonymously at {readable[0]}"
+                check.status, check.detail = FAIL, f"a private object is readable anonymously at {readable[0]}"
             else:
                 check.detail = "private objects answer 403 without a signature"
 
@@ -436,18 +472,18 @@ class Verifier:
         for area in self.target.public_areas:
             with self.check(f"public-read {area}") as check:
                 if not base:
-                    check.status, check.detail = "skip", "no public base URL (no CDN serves the public areas)"
+                    check.status, check.detail = SKIPPED, "no public base URL (no CDN serves the public areas)"
                     continue
                 key = self.key(area, "public")
                 self.put_scratch(key, b"public")
                 answer = http(f"{base.rstrip('/')}/{urllib.parse.quote(key)}")
                 if answer.status != 200:
-                    check.status, check.detail = "fail", f"HTTP {answer.status} reading {base} without credentials"
+                    check.status, check.detail = FAIL, f"HTTP {answer.status} reading {base} without credentials"
                 else:
                     check.detail = f"{base} serves {self.target.areas[area]} anonymously"
         if not self.target.public_areas:
             with self.check("public-read") as check:
-                check.status, check.detail = "skip", "the app has no public area"
+                check.status, check.detail = NOT_APPLICABLE, "the app has no public area"
 
     def _cors(self) -> None:
         origins = [o for o in self.target.cors_origins if o != "*"]
@@ -459,13 +495,13 @@ class Verifier:
                                      ("cors-other-origin-refused", "https://not-an-allowed-origin.invalid", False)):
             with self.check(name) as check:
                 if reason:
-                    check.status, check.detail = "skip", reason
+                    check.status, check.detail = NOT_APPLICABLE, reason
                     continue
                 answer = http(url, "OPTIONS", {"Origin": origin, "Access-Control-Request-Method": "PUT"})
                 allowed = answer.status == 200 and {k.lower(): v for k, v in answer.headers.items()}.get(
                     "access-control-allow-origin") in (origin, "*")
                 if allowed != wanted:
-                    check.status = "fail"
+                    check.status = FAIL
                 check.detail = f"preflight from {origin}: HTTP {answer.status}, {'allowed' if allowed else 'refused'}"
 
     def _drift(self) -> None:
@@ -474,9 +510,9 @@ class Verifier:
         for name, declared, live in drift_pairs(self.declared or {}, admin, bucket):
             with self.check(f"drift: {name}") as check:
                 if declared is None:
-                    check.status, check.detail = "skip", "the stack declares nothing for it"
+                    check.status, check.detail = NOT_APPLICABLE, "the stack declares nothing for it"
                 elif declared != live:
-                    check.status, check.detail = "fail", f"declared {declared}, live {live}"
+                    check.status, check.detail = FAIL, f"declared {declared}, live {live}"
                 else:
                     check.detail = str(live)
 
@@ -487,10 +523,11 @@ class Verifier:
         the destination is unavailable (S3 User Guide, "Getting replication status information")."""
         with self.check("replication") as check:
             replication = self.target.replication
-            if check.status == "skip":
+            if check.status == SKIPPED:
                 return  # on request: e.g. a deployment whose role IAM has not yet made usable
             if replication is None:
-                check.status, check.detail = "skip", self.target.no_replication
+                check.status = NOT_APPLICABLE if self.target.replicates is False else SKIPPED
+                check.detail = self.target.no_replication
                 return
             replica = f"{replication['replica_bucket_name']} ({replication['replica_region']})"
             key = self.key(next(iter(self.target.areas)), "replication")
@@ -503,7 +540,7 @@ class Verifier:
             if status in ("COMPLETED", "COMPLETE"):
                 check.detail = f"{verdict}; {removed}"
             else:
-                check.status, check.detail = "fail", f"{verdict}; {removed}"
+                check.status, check.detail = FAIL, f"{verdict}; {removed}"
 
     def _await_replication(self, key: str) -> tuple[str | None, float]:
         """The scratch object's replication status once it is not PENDING, or PENDING when the bound ran out;
@@ -664,7 +701,9 @@ def verify(target: Target, skip: tuple[str, ...] = (), admin: dict | None = None
 
 def render_table(report: HealthReport) -> str:
     width = max(len(check.name) for check in report.checks)
+    status_width = max(len("status"), *(len(check.status) for check in report.checks))
     lines = [f"{report.overall_status}: app {report.app or '?'}, bucket {report.bucket} at {report.endpoint}",
-             f"{'check':<{width}}  status  {'ms':>6}  detail"]
-    lines += [f"{c.name:<{width}}  {c.status:<6}  {c.milliseconds:>6}  {c.detail}" for c in report.checks]
+             f"{'check':<{width}}  {'status':<{status_width}}  {'ms':>6}  detail"]
+    lines += [f"{c.name:<{width}}  {c.status:<{status_width}}  {c.milliseconds:>6}  {c.detail}"
+              for c in report.checks]
     return "\n".join(lines)

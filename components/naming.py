@@ -306,10 +306,26 @@ def minio_bucket_arn(bucket: str) -> str:
 
 # Lifecycle rule ids: the same on every backend, so a rule reads alike in the S3 and MinIO consoles.
 NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+VERIFY_SCRATCH_PREFIX = "app-storage-verify/"
+"""Inside each area: where `make verify` writes its scratch objects (deleted again by the run itself)."""
+VERIFY_SCRATCH_DAYS = 1
+"""Days a scratch object, or a version or delete marker it left, outlives an interrupted run."""
+
+
+def verify_scratch_prefix(area_prefix: str) -> str:
+    return f"{area_prefix}{VERIFY_SCRATCH_PREFIX}"
+
+
+def verify_scratch_rule_id(area_prefix: str) -> str:
+    """`expire-verify-scratch-<area prefix slug>`: the lifecycle rule that expires `make verify`'s leftovers."""
+    return f"expire-verify-scratch-{_slug(area_prefix)}"
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 
 
 def lifecycle_rule_id(position: int, prefix: str) -> str:
     """`<1-based position>-<prefix slug>`, e.g. `2-uploads-temp`; `whole-bucket` for the empty prefix."""
-    slug = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "whole-bucket"
-    return f"{position}-{slug}"
+    return f"{position}-{_slug(prefix)}"
+
+
+def _slug(prefix: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "whole-bucket"

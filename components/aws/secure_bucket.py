@@ -11,6 +11,9 @@ Defaults (each is behaviour, not just a value):
   With a CDN (`cloudfront_distribution_arn`): that distribution may GET the public prefixes, and the
   bucket's own key lets it decrypt. With `public_without_cdn`: anyone may GET the public prefixes, and
   exactly the two Block Public Access flags that forbid a public policy are off.
+- Lifecycle expires `make verify`'s scratch objects under each area (`<area>app-storage-verify/`) and their
+  noncurrent versions after a day: an interrupted run leaves nothing for long, and the app's identity needs no
+  right to delete versions.
 - Lifecycle also removes expired object delete markers when versioned (they pile up otherwise and slow
   listings; aws-cdk#14752).
 - Every resource is declared in `region` (pulumi-aws 7's per-resource region): the replica needs no
@@ -83,6 +86,9 @@ class SecureBucketArgs:
     """The stack's LogBucket behind `log_bucket`: waited for, so its bucket and policy exist before S3 is told to
     deliver there (S3 refuses a target bucket that does not exist: InvalidTargetBucketForLogging). Default: none
     (the target exists already)."""
+    area_prefixes: tuple[str, ...] = ()
+    """The app's area prefixes: under each, what `make verify` leaves behind when interrupted (its scratch objects,
+    their noncurrent versions) expires after `naming.VERIFY_SCRATCH_DAYS`. Default: none."""
     adopt: bool = False
     """The bucket exists already: declared with the `import` option (adopted on the first `pulumi up`, then
     updated to these inputs in the same deployment), and protected and retained whatever `protect_data` says.
@@ -122,6 +128,14 @@ def lifecycle_rule_inputs(args: SecureBucketArgs) -> list[aws.s3.BucketLifecycle
         if rule.expire_days is not None:
             entry["expiration"] = {"days": rule.expire_days}
         rules.append(entry)
+    for prefix in args.area_prefixes:
+        rules.append({
+            "id": naming.verify_scratch_rule_id(prefix),
+            "status": "Enabled",
+            "filter": {"prefix": naming.verify_scratch_prefix(prefix)},
+            "expiration": {"days": naming.VERIFY_SCRATCH_DAYS},
+            "noncurrent_version_expiration": {"noncurrent_days": naming.VERIFY_SCRATCH_DAYS},
+        })
     rules.append({
         "id": ABORT_MULTIPART_RULE_ID,
         "status": "Enabled",

@@ -4,7 +4,8 @@ Defaults (each is behaviour, not just a value):
 - ACL `private`; the only anonymous access is the public-read policy below.
 - Versioning on, with noncurrent versions expired after `noncurrent_version_expiration_days` (90) and
   expired delete markers removed by the ILM policy.
-- ILM policy: the app's expiry rules plus noncurrent-version expiry. Tier transitions and the
+- ILM policy: the app's expiry rules, `make verify`'s scratch objects under each area expired after a day, plus
+  noncurrent-version expiry. Tier transitions and the
   abort-multipart rule cannot be declared here; the settings gate warns about them by name.
 - Default encryption only with a key of MinIO's KMS (`kms_key_id`); MinIO has no SSE without one.
 - Bucket policy only when the app has public areas: anonymous `s3:GetObject` on those prefixes. Never
@@ -56,6 +57,9 @@ class MinioBucketArgs:
     quota_bytes: int | None = None
     """The bucket's hard quota in bytes (the app's `alerts.storageBytes`): MinIO refuses writes beyond it. Default:
     none, no quota."""
+    area_prefixes: tuple[str, ...] = ()
+    """The app's area prefixes: `make verify`'s scratch objects under each expire after a day (see SecureBucketArgs).
+    Default: none."""
     adopt: bool = False
     """The bucket exists already: imported (see SecureBucketArgs.adopt), protected and retained. Default: created."""
 
@@ -77,6 +81,10 @@ def ilm_rule_inputs(args: MinioBucketArgs) -> list[minio.IlmPolicyRuleArgsDict]:
         if rule.prefix:
             entry["filter"] = rule.prefix
         rules.append(entry)
+    for prefix in args.area_prefixes:
+        rules.append({"id": naming.verify_scratch_rule_id(prefix), "filter": naming.verify_scratch_prefix(prefix),
+                      "expiration": f"{naming.VERIFY_SCRATCH_DAYS}d",
+                      "noncurrent_version_expiration_days": naming.VERIFY_SCRATCH_DAYS})
     if args.versioning:
         rules.append({
             "id": naming.NONCURRENT_RULE_ID,

@@ -232,6 +232,7 @@ def read_app(p: Problems, path: str, name: str, data: Any, bucket_prefix: str, p
     keep = read_keep(p, path, data, adopt, backend, arn,
                      lambda item_path, item: read_lifecycle_rule(p, item_path, item, areas, kept=True))
     check_kept_rule_ids(p, path, (*(rule.id_at(index + 1) for index, rule in enumerate(lifecycle)),
+                                  *(naming.verify_scratch_rule_id(area.prefix) for area in areas),
                                   naming.ABORT_MULTIPART_RULE_ID, naming.NONCURRENT_RULE_ID), keep)
     identity_path, identity = stack_identity
     if data.get("identity") is not None:

@@ -213,9 +213,16 @@ def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Fi
         if not _is_versioned(stack, bucket):
             continue
         sibling, rules = _lifecycle_rules(stack, bucket)
-        if not any(items(rule, "noncurrentVersionExpiration") for rule in rules):
+        if not any(items(rule, "noncurrentVersionExpiration") and _whole_bucket(rule) for rule in rules):
             yield _finding(bucket, sibling, "a versioned bucket must expire noncurrent versions in an enabled "
-                                            "lifecycle rule")
+                                            "lifecycle rule over the whole bucket")
+
+
+def _whole_bucket(rule: Any) -> bool:
+    """A lifecycle rule without a narrowing filter: no prefix (or an empty one), no tag, no size bound."""
+    narrowed = [value(rule, "filter", key) for key in ("prefix", "tag", "and", "objectSizeGreaterThan",
+                                                        "objectSizeLessThan")]
+    return not any(narrowed) and not value(rule, "prefix")
 
 
 def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:

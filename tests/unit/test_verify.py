@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cli.verify import Check, HealthReport, Target, Verifier, VerifyError, read_target
+from cli.verify import SCRATCH_PREFIX, Check, HealthReport, Target, Verifier, VerifyError, read_target
 from components import dialects
 from tests.helpers import CONNECTION_SHAPES
 
@@ -47,8 +47,8 @@ def test_an_env_without_areas_needs_the_stack_outputs(connection_shapes, tmp_pat
         read_target(env_file, None, None, None, None)
 
 
-@pytest.mark.parametrize("statuses, overall", [(["pass", "pass"], "healthy"), (["pass", "skip"], "degraded"),
-                                               (["skip", "fail"], "failing")])
+@pytest.mark.parametrize("statuses, overall", [(["pass", "not applicable"], "healthy"),
+                                               (["pass", "skipped"], "degraded"), (["skipped", "fail"], "failing")])
 def test_the_overall_status(statuses, overall):
     report = HealthReport("a", "b", "e", [Check(f"c{i}", status) for i, status in enumerate(statuses)])
     assert report.overall_status == overall and report.as_dict()["overall_status"] == overall
@@ -183,12 +183,19 @@ def test_a_replica_status_on_a_written_object_fails():
     assert check.status == "fail" and "REPLICA" in check.detail
 
 
-def test_an_app_that_does_not_replicate_skips_without_a_request():
+def test_an_app_that_does_not_replicate_is_not_applicable_without_a_request():
     verifier, stubber, _, lines = _replicating([], replication=None)
     verifier.target.no_replication = "the app's bucket does not replicate"
+    verifier.target.replicates = False
     check = _run_replication(verifier, stubber)
-    assert (check.status, check.detail) == ("skip", "the app's bucket does not replicate")
-    assert lines[-1].startswith("verify: replication skip (")
+    assert (check.status, check.detail) == ("not applicable", "the app's bucket does not replicate")
+    assert lines[-1].startswith("verify: replication not applicable (")
+
+
+def test_an_app_whose_replication_is_unknown_is_skipped():
+    verifier, stubber, _, lines = _replicating([], replication=None)
+    check = _run_replication(verifier, stubber)
+    assert check.status == "skipped" and "give STACK= or FROM=" in check.detail
 
 
 def test_skip_replication_on_request_makes_no_request():
@@ -196,7 +203,7 @@ def test_skip_replication_on_request_makes_no_request():
     verifier, stubber, _, lines = _replicating([])
     verifier.skip = ("replication",)
     check = _run_replication(verifier, stubber)
-    assert (check.status, check.detail) == ("skip", "skipped on request (SKIP=)")
+    assert (check.status, check.detail) == ("skipped", "skipped on request (SKIP=)")
 
 
 def test_an_interrupted_wait_deletes_the_object_and_does_not_pass():
@@ -208,8 +215,8 @@ def test_an_interrupted_wait_deletes_the_object_and_does_not_pass():
     with stubber, pytest.raises(KeyboardInterrupt):
         verifier._replication()
     stubber.assert_no_pending_responses()
-    assert verifier.scratch == [] and verifier.checks[-1].status == "fail"
-    _no_pass_but_the_verdict(lines, "fail")
+    assert verifier.scratch == [] and verifier.checks[-1].status == "skipped"
+    _no_pass_but_the_verdict(lines, "interrupted")
 
 
 def test_a_check_stopped_by_an_error_is_reported_failed_not_passed():
@@ -217,7 +224,17 @@ def test_a_check_stopped_by_an_error_is_reported_failed_not_passed():
     verifier, _, _, lines = _replicating([])
     with pytest.raises(VerifyError), verifier.check("credentials"):
         raise VerifyError("cannot be reached")
-    assert verifier.checks[-1].status == "fail" and lines[-1].startswith("verify: credentials fail (")
+    assert verifier.checks[-1].status == "skipped" and lines[-1].startswith("verify: credentials interrupted (")
+
+
+def test_an_unreachable_endpoint_is_unanswered_never_pass():
+    """botocore's connection errors end the run (exit 2); the check is not answered, and says so."""
+    import botocore.exceptions
+    verifier, _, _, lines = _replicating([])
+    with pytest.raises(VerifyError, match="cannot be reached"), verifier.check("credentials"):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+    assert verifier.checks[-1].status == "skipped"
+    assert lines[-1].startswith("verify: credentials unanswered: the endpoint cannot be reached (")
 
 
 def test_the_outputs_say_where_each_app_replicates(prod_plan, dev_plan):
@@ -253,3 +270,66 @@ def test_verify_reads_the_replication_from_the_outputs(shown_plans, connection_s
     with pytest.raises(VerifyError, match="not of the shape"):
         read({**outputs["chat"], "replication": {"replica_bucket_name": 3}})
     assert "give STACK= or FROM=" in Target({"bucket": "b"}).no_replication
+
+
+def test_every_other_bucket_is_tried_and_the_one_that_answers_is_named():
+    """An identity that may list the second other bucket fails `other-bucket-refused` naming it (the first other
+    bucket refusing proves nothing about the rest)."""
+    verifier, _, _, _ = _replicating([], replication=None)
+    verifier.target.other_buckets = ["a-first", "b-second", "c-third"]
+    stubber = Stubber(verifier.client)
+    stubber.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403,
+                             expected_params={"Bucket": "a-first", "MaxKeys": 1})
+    stubber.add_response("list_objects_v2", {"KeyCount": 0}, {"Bucket": "b-second", "MaxKeys": 1})
+    with stubber:
+        verifier._other_bucket_refused()
+    check = verifier.checks[-1]
+    assert (check.status, check.detail) == ("fail", "the identity may list bucket b-second")
+    verifier, _, _, _ = _replicating([], replication=None)
+    verifier.target.other_buckets = ["a-first", "b-second"]
+    stubber = Stubber(verifier.client)
+    for bucket in ("a-first", "b-second"):
+        stubber.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403,
+                                 expected_params={"Bucket": bucket, "MaxKeys": 1})
+    with stubber:
+        verifier._other_bucket_refused()
+    assert (verifier.checks[-1].status, verifier.checks[-1].detail) == ("pass", "2 other buckets refuse a listing")
+
+
+def test_a_missing_bucket_leaves_the_key_unproven():
+    verifier, _, _, _ = _replicating([], replication=None)
+    stubber = Stubber(verifier.client)
+    stubber.add_client_error("list_objects_v2", "NoSuchBucket", http_status_code=404)
+    with stubber:
+        verifier._credentials_and_bucket()
+    assert [(c.name, c.status) for c in verifier.checks] == [("credentials", "skipped"), ("bucket", "fail")]
+
+
+def test_botocore_is_given_three_tries_in_all():
+    """botocore's `max_attempts` counts retries after the first (four requests for 3); `total_max_attempts` counts
+    every try (botocore docs, "Retries": total_max_attempts)."""
+    from cli.verify import ATTEMPTS, _config
+    assert _config(path_style=True).retries == {"total_max_attempts": ATTEMPTS, "mode": "standard"} and ATTEMPTS == 3
+
+
+def test_scratch_objects_expire_a_day_after_an_interrupted_run_on_both_backends(prod_plan, dev_plan):
+    """Each app bucket's lifecycle expires what `make verify` leaves under every area's scratch prefix (a killed
+    run's objects, and the noncurrent versions and delete markers a versioned bucket keeps of each scratch object)
+    after a day; the app's identity keeps no right to delete versions."""
+    for plan, kind in ((prod_plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
+                       (dev_plan, "minio:index/ilmPolicy:IlmPolicy")):
+        for app, outputs in ((app, plan.outputs[app]) for app in ("vista", "chat", "eventhorizon")):
+            [lifecycle] = [r for r in plan.of_type(kind) if r.inputs["bucket"] == outputs["bucket_name"]]
+            scratch = {rule["id"]: rule for rule in lifecycle.inputs["rules"] if "verify-scratch" in rule["id"]}
+            prefixes = outputs["connection"]["area_prefixes"].values()
+            assert len(scratch) == len(prefixes), app
+            for rule in scratch.values():
+                if kind.startswith("aws"):
+                    assert rule["filter"]["prefix"].endswith(SCRATCH_PREFIX)
+                    assert rule["expiration"] == {"days": 1}
+                    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+                else:
+                    assert rule["filter"].endswith(SCRATCH_PREFIX) and rule["expiration"] == "1d"
+                    assert rule["noncurrentVersionExpirationDays"] == 1
+    for policy in prod_plan.of_type("aws:iam/groupPolicy:GroupPolicy"):
+        assert "s3:DeleteObjectVersion" not in policy.inputs["policy"]
