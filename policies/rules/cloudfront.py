@@ -74,16 +74,23 @@ def _is_s3_origin(origin: Any) -> bool:
         ".s3." in domain or domain.endswith(".s3.amazonaws.com")))
 
 
-def s3_origin_access_control(resource: Any, _config: Mapping) -> Iterator[str]:
-    if not _distributions(resource):
-        return
-    for origin in items(resource.props, "origins"):
-        origin_id = value(origin, "originId", default="?")
-        if value(origin, "s3OriginConfig", "originAccessIdentity"):
-            yield (f"{described(resource)}: origin {origin_id!r} must use Origin Access Control, not the legacy "
-                   "origin access identity")
-        elif _is_s3_origin(origin) and not value(origin, "originAccessControlId"):
-            yield f"{described(resource)}: S3 origin {origin_id!r} must be read through Origin Access Control"
+def s3_origin_access_control(stack: StackView, _config: Mapping) -> Iterator[Finding]:
+    """An origin is an S3 origin when its domain is an S3 endpoint, when it has an s3OriginConfig, or when it reads a
+    bucket of the stack through the property dependency of `origins` (a domain from `bucket_regional_domain_name`
+    is unknown in a preview of a new bucket)."""
+    for distribution in stack.of_type(DISTRIBUTION):
+        reads = origin_buckets(stack, distribution)
+        for origin in items(distribution.props, "origins"):
+            origin_id = value(origin, "originId", default="?")
+            known_s3 = _is_s3_origin(origin) or (origin_id in reads and reads[origin_id].certain)
+            if value(origin, "s3OriginConfig", "originAccessIdentity"):
+                message = "must use Origin Access Control, not the legacy origin access identity"
+            elif known_s3 and not value(origin, "originAccessControlId"):
+                message = "must be read through Origin Access Control"
+            else:
+                continue
+            yield Finding(distribution.urn, f"{described(distribution)}: S3 origin {origin_id!r} {message}",
+                          (distribution,))
 
 
 def recommended_tls(resource: Any, _config: Mapping) -> Iterator[str]:
@@ -101,6 +108,7 @@ def recommended_tls(resource: Any, _config: Mapping) -> Iterator[str]:
 
 
 LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 
 
@@ -136,7 +144,10 @@ def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
 
 
 def web_acl(resource: Any, _config: Mapping) -> Iterator[str]:
-    if _distributions(resource) and not value(resource.props, "webAclId"):
+    """A web ACL id or ARN, a value a preview leaves unknown, or a dependency of `webAclId` on a WAFv2 web ACL (an
+    output the offline plan could not compute)."""
+    if _distributions(resource) and not value(resource.props, "webAclId") and not any(
+            d.resource_type == WEB_ACL for d in dependencies_of(resource, "webAclId")):
         yield f"{described(resource)} must be protected by an AWS WAF web ACL (webAclId)"
 
 
@@ -353,7 +364,7 @@ RULES = (
     Rule("cloudfront-s3-origin-access-control", "Checks whether CloudFront reads S3 origins through Origin Access "
          "Control, never a legacy origin access identity", ("FSBP CloudFront.13", "CKV2_AWS_46"),
          "Declare aws.cloudfront.OriginAccessControl (sigv4, always) and set origin_access_control_id.",
-         Severity.HIGH, MANDATORY, s3_origin_access_control),
+         Severity.HIGH, MANDATORY, s3_origin_access_control, stack=True),
     Rule("cloudfront-recommended-tls", "Checks whether a CloudFront distribution serves a custom certificate "
          "with TLSv1.2_2021 or later", ("FSBP CloudFront.15", "CKV_AWS_174"),
          "Give the distribution a domain and ACM certificate (app-storage: cdn.domains with cdn.certificateArn or "

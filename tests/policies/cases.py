@@ -41,6 +41,15 @@ def removed(name: str) -> Mutation:
     return lambda analyzed: analyzed.remove(resource_named(analyzed, name))
 
 
+def without_input(name: str, key: str) -> Mutation:
+    """The input gone, and with it what the engine records of it (its property dependencies)."""
+    def mutate(analyzed: list) -> None:
+        resource = resource_named(analyzed, name)
+        resource.properties.pop(key, None)
+        resource.property_dependencies.pop(key, None)
+    return mutate
+
+
 def option(name: str, **changes) -> Mutation:
     def mutate(analyzed: list) -> None:
         for key, new_value in changes.items():
@@ -286,7 +295,7 @@ CASES = (
          "behaviour 'thumbnails/*' must target origin group"),
     # Standard logging v2 (the shipped stack): without the distribution's LogDeliverySource nothing delivers its logs.
     Case("cloudfront-access-logging", "missing", removed("vista-cdn-log-source"), "must write standard logs"),
-    Case("cloudfront-waf", "missing", lambda a: props(a, "vista-cdn-distribution").pop("webAclId"), "WAF",
+    Case("cloudfront-waf", "missing", without_input("vista-cdn-distribution", "webAclId"), "WAF",
          prepare=on_distributions("webAclId", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1")),
     Case("minio-user-policy-no-wildcards", "star-action", statement_changed(
         "chat-identity-policy", "ReadWriteAreaObjects", Action="s3:*"), "it allows s3:*", stack="dev"),
