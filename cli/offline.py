@@ -24,9 +24,11 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from cli import provider_functions as functions
 from cli.stack_file import StackFileError, read_yaml_map
 from components.messages import one_line
 from components.settings.readers import show
@@ -230,7 +232,8 @@ def mask_secrets(value: Any, show_secrets: bool = False) -> Any:
     return value
 
 
-BUCKET_TYPES = ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket")
+AWS_BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_TYPES = (*AWS_BUCKET_TYPES, "minio:index/s3Bucket:S3Bucket")
 # Resources whose `secret` output is a secret key the provider generates.
 SECRET_KEY_HOLDERS = ("aws:iam/accessKey:AccessKey", "minio:index/iamUser:IamUser")
 
@@ -254,6 +257,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         resource_id = resource_id or inputs.get("name") or f"{args.name}-{_mock_id(args.name)}"
         if token in BUCKET_TYPES:
             state["arn"] = f"arn:aws:s3:::{resource_id}"
+        if token in AWS_BUCKET_TYPES:  # what an origin reads (`bucket_regional_domain_name`), as S3 names them
+            state.update(bucketDomainName=f"{resource_id}.s3.amazonaws.com",
+                         bucketRegionalDomainName=f"{resource_id}.s3.{region}.amazonaws.com")
         elif token == "aws:kms/key:Key":
             resource_id = _mock_id(args.name)
             state.update(keyId=resource_id, arn=f"arn:aws:kms:{region}:{MOCK_ACCOUNT}:key/{resource_id}")
@@ -296,9 +302,21 @@ class PlanMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+        """The functions the provider computes without a cloud (`cli.provider_functions.MODELLED_INVOKES`), for the
+        provider's region; an error the provider would report comes back as the invoke's failure. The monitor
+        answers every other token as unknown before it gets here; a direct caller gets `{}` for one."""
+        if args.token == functions.CALLER_IDENTITY:
             return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/plan", "userId": "PLAN",
                     "id": MOCK_ACCOUNT}
+        try:
+            if args.token == functions.POLICY_DOCUMENT:
+                return functions.policy_document(args.args)
+            if args.token == functions.REGION:
+                return functions.region(args.args, self.region)
+            if args.token == functions.PARTITION:
+                return functions.partition(self.region)
+        except functions.ProviderFunctionError as error:
+            return {}, [("", str(error))]
         return {}
 
 
@@ -346,7 +364,24 @@ class RecordingMonitor(MockMonitor):
         self._thread_loops.clear()
 
     def Invoke(self, request):
+        """Functions the mocks model are answered by them (and the SDK's own `pulumi:pulumi:getResource` by the stock
+        monitor). Any other, and a modelled one whose arguments hold an unknown value anywhere, comes back wholly
+        unknown, as the engine answers an invoke it cannot serve yet: the output form resolves to an unknown output,
+        so what is built from it is recorded as unknown, not null. (The SDK itself only notices an unknown at the top
+        of the arguments or in an object: `rpc.struct_contains_unknowns` skips one directly inside a list, such as a
+        statement's `resources`, and the stock monitor would hand the mocks None in its place.)"""
+        def holds_unknown(value: Any) -> bool:
+            if isinstance(value, dict):
+                return any(holds_unknown(item) for item in value.values())
+            if isinstance(value, list):
+                return any(holds_unknown(item) for item in value)
+            return value == rpc.UNKNOWN
+
         try:
+            if request.tok == "pulumi:pulumi:getResource":
+                return super().Invoke(request)
+            if request.tok not in functions.MODELLED_INVOKES or holds_unknown(json_format.MessageToDict(request.args)):
+                return resource_pb2.ResourceInvokeResponse(unknown=True)
             return super().Invoke(request)
         finally:
             self._remember_thread_loop()
