@@ -193,10 +193,10 @@ def plan_command(args: argparse.Namespace) -> int:
 
 
 def _policy_summary(plan: Plan) -> tuple[dict, str]:
-    """The policy report a plan shows, as JSON and as text: `make policy`'s check of the same evaluation (it never
-    fails the plan)."""
+    """The policy report a plan shows, as JSON and as text: the pack's rules run in-process on the same evaluation,
+    with `make policy`'s verdicts (it never fails the plan)."""
     try:
-        report = policy.check_stack(plan)
+        report = policy.check_in_process(plan)
     except policy.PolicyError as error:
         return {"error": one_line(str(error))}, f"policy: not checked ({one_line(str(error))})"
     lines = [report.summary()] + [f"  [{v.level}] {v.policy}: {v.message}" for v in report.mandatory]

@@ -529,6 +529,67 @@ def open_pack(plan: Plan, pack_dir: Path = PACK_DIR, config_file: Path | None = 
         yield PackSession(stub, info, version, config_file, engine_log)
 
 
+def analyzer_info() -> analyzer_pb2.AnalyzerInfo:
+    """What the pack answers to GetAnalyzerInfo, built from the same Rule records the pack assembles (pulumi_policy's
+    `_PolicyAnalyzerServicer.GetAnalyzerInfo`: each policy's level, its own or the pack's mandatory, and its config
+    schema); tests hold it equal to the running pack's answer."""
+    from policies.rules import PACK_NAME, RULES
+    from policies.rules.pack import config_properties
+
+    info = analyzer_pb2.AnalyzerInfo(name=PACK_NAME, supportsConfig=True)
+    for rule in RULES:
+        policy = analyzer_pb2.PolicyInfo(name=rule.name, enforcementLevel=analyzer_pb2.EnforcementLevel.Value(
+            rule.level.value.upper()))
+        properties = config_properties(rule)
+        if properties:
+            policy.configSchema.properties.update({key: dict(schema) for key, schema in properties.items()})
+        info.policies.append(policy)
+    return info
+
+
+def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path = PACK_DIR) -> PolicyReport:
+    """The pack's verdicts without its process: the same rule functions, the same config reconciliation
+    (`reconcile_pack_config` of the same policy infos) and the same exceptions, run in the engine's order - every
+    resource policy for each resource as Analyze does, with the arguments the SDK builds (no dependencies), then every
+    stack policy as AnalyzeStack does. `make plan`'s summary; `make policy` and CI keep the protocol."""
+    from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs
+
+    from policies.rules import RULES
+    from policies.rules.pack import resource_violations, stack_violations
+
+    config_file = config_file or default_config_file(plan.stack, pack_dir)
+    given: dict[str, dict] = {}
+    if config_file is not None:
+        given = parse_pack_config(config_file.read_text(), str(config_file))
+    info = analyzer_info()
+    config = reconcile_pack_config(info, given)
+    analyzed = analyzed_resources(plan)
+    viewed = policy_resources(analyzed)
+    found: list[Violation] = []
+
+    def reported(rule, urn: str, message: str) -> None:
+        found.append(Violation(policy=rule.name, level=config[rule.name]["level"], severity=rule.severity.value,
+                               urn=urn, message=message, remediation=rule.remediation))
+    active = [rule for rule in RULES if config[rule.name]["level"] != "disabled"]
+    for resource in viewed:
+        opts = PolicyResourceOptions(resource.opts.protect, resource.opts.ignore_changes,
+                                     resource.opts.delete_before_replace, resource.opts.aliases,
+                                     resource.opts.custom_timeouts, resource.opts.additional_secret_outputs,
+                                     resource.opts.parent)
+        for rule in (rule for rule in active if not rule.stack):
+            properties = config[rule.name]["properties"]
+            args = ResourceValidationArgs(resource.resource_type, resource.props, resource.urn, resource.name, opts,
+                                          None, properties)
+            for message in resource_violations(rule, args, properties):
+                reported(rule, resource.urn, message)
+    for rule in (rule for rule in active if rule.stack):
+        for finding in stack_violations(rule, viewed, config[rule.name]["properties"]):
+            reported(rule, finding.urn or "", finding.message)
+    return PolicyReport(pack=info.name, version=pack_version(pack_dir), config_file=_shown_path(config_file),
+                        resources=len(analyzed), policies=len(info.policies),
+                        violations=sorted(found, key=lambda v: (v.level != "mandatory", v.urn, v.policy, v.message)))
+
+
 def check_stack(plan: Plan, config_file: Path | None = None, pack_dir: Path = PACK_DIR) -> PolicyReport:
     """Drive the pack over the Analyzer protocol for `plan`, as `pulumi preview --policy-pack` would; the pack
     config is `config_file`, or the pack's own for the stack."""

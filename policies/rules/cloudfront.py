@@ -143,12 +143,14 @@ def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
                                         "(loggingConfig.bucket)", (distribution,))
 
 
-def web_acl(resource: Any, _config: Mapping) -> Iterator[str]:
+def web_acl(stack: StackView, _config: Mapping) -> Iterator[Finding]:
     """A web ACL id or ARN, a value a preview leaves unknown, or a dependency of `webAclId` on a WAFv2 web ACL (an
-    output the offline plan could not compute)."""
-    if _distributions(resource) and not value(resource.props, "webAclId") and not any(
-            d.resource_type == WEB_ACL for d in dependencies_of(resource, "webAclId")):
-        yield f"{described(resource)} must be protected by an AWS WAF web ACL (webAclId)"
+    output the offline plan could not compute): a stack rule, since only the stack sees property dependencies."""
+    for distribution in stack.of_type(DISTRIBUTION):
+        if not value(distribution.props, "webAclId") and not any(
+                d.resource_type == WEB_ACL for d in dependencies_of(distribution, "webAclId")):
+            yield Finding(distribution.urn, f"{described(distribution)} must be protected by an AWS WAF web ACL "
+                                            "(webAclId)", (distribution,))
 
 
 def _has_hsts(policy: Any) -> bool:
@@ -396,5 +398,5 @@ RULES = (
     Rule("cloudfront-waf", "Checks whether a CloudFront distribution is protected by AWS WAF",
          ("FSBP CloudFront.6", "CKV_AWS_68"),
          "Set web_acl_id to a WAFv2 web ACL (app-storage: cdn.waf: managed, or cdn.webAclArn).",
-         Severity.LOW, ADVISORY, web_acl),
+         Severity.LOW, ADVISORY, web_acl, stack=True),
 )

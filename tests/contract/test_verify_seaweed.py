@@ -223,12 +223,15 @@ class _Silent:
 def test_a_hung_endpoint_never_passes_and_ends_within_the_bound(dev):
     """Three tries in all (not botocore's four), each read given 10 s: exit 2 within the README's bound, and no
     progress line says pass."""
-    with _Silent() as url:
+    silent = _Silent()
+    with silent as url:
         env = dev.env("chat", endpoint=url)
         started = time.monotonic()
         result = run_cli("verify", "--env", str(env), "--from", str(dev.tmp / "outputs.json"), "--app", "chat")
         took = time.monotonic() - started
+        tries = len(silent.accepted)
     assert result.returncode == 2 and took < BOUND_SECONDS, (result.returncode, took)
+    assert tries == ATTEMPTS  # one connection per try: the first and two retries
     assert " pass" not in result.stderr and "unanswered" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("make verify: ")
     assert "Traceback" not in result.stderr
