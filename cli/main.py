@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import signal
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
-from cli import bench, change, env_file, policy
-from cli.alerts import alerts_command
 from cli.offline import MASK, PROJECT_ROOT, Plan, RecordedResource, StackFileError, evaluate_stack
 from cli.stack_outputs import OutputsError, app_connection, app_names, connection_of, read_outputs
 from components import dialects
@@ -168,16 +168,24 @@ def render_text(plan: Plan) -> str:
 
 
 def plan_command(args: argparse.Namespace) -> int:
+    change: types.ModuleType | None = None
+    if args.base:
+        change = importlib.import_module("cli.change")  # the change model loads for `--base` only
     try:
-        base = change.read_base(args.base, args.stack) if args.base else None
+        base = change.read_base(args.base, args.stack) if change else None
         plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
     except SettingsError as error:
         print(str(error), file=sys.stderr)  # a header line, then one escaped line per problem
         return EXIT_CONFIG
-    except (StackFileError, change.ChangeError) as error:
+    except StackFileError as error:
         print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
-    if base is not None:
+    except Exception as error:
+        if change is None or not isinstance(error, change.ChangeError):
+            raise
+        print(one_line(str(error)), file=sys.stderr)
+        return EXIT_CONFIG
+    if change is not None and base is not None:
         result = change.compare(base, plan.as_dict(), plan.stack)
         print(json.dumps(result.as_dict(), indent=2) if args.json else change.render_change(result, str(args.base)))
         return EXIT_HAZARDS if result.hazards else 0
@@ -195,6 +203,8 @@ def plan_command(args: argparse.Namespace) -> int:
 def _policy_summary(plan: Plan) -> tuple[dict, str]:
     """The policy report a plan shows, as JSON and as text: the pack's rules run in-process on the same evaluation,
     with `make policy`'s verdicts (it never fails the plan)."""
+    from cli import policy
+
     try:
         report = policy.check_in_process(plan)
     except policy.PolicyError as error:
@@ -227,6 +237,8 @@ def env_command(args: argparse.Namespace) -> int:
         if not dialect:
             raise OutputsError(f"the outputs of app {args.app!r} name no dialect; set DIALECT=<one of: "
                                f"{', '.join(dialects.DIALECTS)}>")
+        from cli import env_file
+
         with _cleanup_on_termination():
             values, changes = env_file.update_env_file(out, dialect, connection, args.stack, args.app, args.dry_run,
                                                      force=args.force)
@@ -246,9 +258,11 @@ def env_command(args: argparse.Namespace) -> int:
 
 
 def policy_command(args: argparse.Namespace) -> int:
+    from cli import policy
+
     try:
         plan = evaluate_stack(args.stack, root=args.dir, stack_file=args.stack_file)
-        report = policy.check_stack(plan, args.config, args.pack)
+        report = policy.check_stack(plan, args.config, args.pack or policy.PACK_DIR)
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return EXIT_CONFIG
@@ -313,6 +327,12 @@ def verify_command(args: argparse.Namespace) -> int:
     return 1 if report.overall_status == "failing" else 0
 
 
+def _alerts_command(args: argparse.Namespace) -> int:
+    from cli.alerts import alerts_command  # the rule renderer and its YAML load for `alerts` only
+
+    return alerts_command(args)
+
+
 def adopt_command(args: argparse.Namespace) -> int:
     from cli import adopt  # boto3 and its clients load for this verb only
 
@@ -329,7 +349,9 @@ def adopt_command(args: argparse.Namespace) -> int:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    return bench.main(args.repeat)
+    from cli import bench
+
+    return bench.main(args.repeat if args.repeat is not None else bench.DEFAULT_REPEAT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -365,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--stack-file", type=Path, help="read the stack config from this file instead")
     check.add_argument("--config", type=Path,
                        help="policy pack config (as --policy-pack-config); default: policies/<stack>.json")
-    check.add_argument("--pack", type=Path, default=policy.PACK_DIR, help="the policy pack directory")
+    check.add_argument("--pack", type=Path, default=None, help="the policy pack directory; default: policies/")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=policy_command)
     live = verbs.add_parser("verify", help="check the provisioned storage live, as the app uses it, from its .env")
@@ -389,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     rules.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     rules.add_argument("--stack-file", type=Path, help="read the config from this file instead")
     rules.add_argument("--out", type=Path, help="the rule file to write; default: stdout")
-    rules.set_defaults(run=alerts_command)
+    rules.set_defaults(run=_alerts_command)
     preflight = verbs.add_parser("adopt", help="read an existing bucket an app adopts and print what the first "
                                                "`pulumi up` will change; exit 1 when something is lost or fails")
     preflight.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
@@ -398,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     preflight.add_argument("--json", action="store_true", help="print the findings as JSON")
     preflight.set_defaults(run=adopt_command)
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
-    bench_verb.add_argument("--repeat", type=int, default=bench.DEFAULT_REPEAT,
-                            help="measured (program, bare SDK) pairs per stack; best times, median ratio")
+    bench_verb.add_argument("--repeat", type=int, default=None,
+                            help="measured (program, bare SDK) pairs per stack (default 15); best times, median ratio")
     bench_verb.set_defaults(run=bench_command)
     args = parser.parse_args(argv)
     return args.run(args)

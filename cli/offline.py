@@ -7,6 +7,7 @@ camelCased, options protect / retainOnDelete / dependencies / provider), secrets
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import hashlib
 import json
@@ -76,7 +77,7 @@ def project_config_entries(root: Path = PROJECT_ROOT) -> tuple[str, dict[str, di
     """`Pulumi.yaml`'s project name and config entries, shorthand values rewritten as the CLI does: a bare
     value of a project key is its `default`, of another namespace's key its `value`. A project file the
     CLI would refuse (Project.Validate) is a StackFileError."""
-    document, _ = read_yaml_map(root / "Pulumi.yaml")
+    document = _project_file(root / "Pulumi.yaml")
     project = str(document.get("name") or "")
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
@@ -104,6 +105,17 @@ def project_config_entries(root: Path = PROJECT_ROOT) -> tuple[str, dict[str, di
     if problems:
         raise StackFileError("Pulumi.yaml: " + "; ".join(problems) + " (the Pulumi CLI refuses this project file)")
     return project, entries
+
+
+def _project_file(path: Path) -> dict:
+    """`Pulumi.yaml`, read once per content (a plan needs the project's name and its config entries)."""
+    stat = path.stat() if path.exists() else None
+    return copy.deepcopy(_read_project_file(path, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_project_file(path: Path, _mtime_ns: int, _size: int) -> dict:
+    return read_yaml_map(path)[0]
 
 
 def config_value_has_type(value: Any, declared: str, items: dict | None = None) -> bool:

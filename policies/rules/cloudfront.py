@@ -243,7 +243,8 @@ def origin_buckets(stack: StackView, distribution: Any) -> dict[str, OriginRead]
     that name; one whose domain is unknown (a preview of a new bucket) or names no bucket of the stack (an auto-named
     bucket) reads a bucket the distribution depends on for `origins` that no named origin claims."""
     found: dict[str, OriginRead] = {}
-    open_origins: list[str] = []
+    open_origins: dict[str, str | None] = {}
+    """origin id -> its S3 domain where known (an auto-named bucket's: it names no bucket input)."""
     for origin in items(distribution.props, "origins"):
         origin_id = value(origin, "originId")
         if not isinstance(origin_id, str):
@@ -257,15 +258,36 @@ def origin_buckets(stack: StackView, distribution: Any) -> dict[str, OriginRead]
             if bucket is not None:
                 found[origin_id] = OriginRead((bucket,), True)
                 continue
-        open_origins.append(origin_id)
+            open_origins[origin_id] = domain.strip().lower()
+            continue
+        open_origins[origin_id] = None
     claimed = {bucket.urn for read in found.values() for bucket in read.buckets}
     dependencies = dependencies_of(distribution, "origins")
     depended = tuple({d.urn: d for d in dependencies
                       if stack.bucket_with_urn(d.urn) is not None and d.urn not in claimed}.values())
     if depended:
-        certain = len(open_origins) == 1 and len(depended) == 1
-        found |= {origin_id: OriginRead(depended, certain) for origin_id in open_origins}
+        for origin_id, domain in open_origins.items():
+            candidates = tuple(bucket for bucket in depended if _may_serve(bucket, domain)) or depended
+            certain = len(candidates) == 1 and (domain is not None or (len(open_origins) == 1 and len(depended) == 1))
+            found[origin_id] = OriginRead(candidates, certain)
     return found
+
+
+S3_REGION_IN_DOMAIN = re.compile(r"\.s3[.-](?:dualstack\.)?(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.")
+
+
+def _may_serve(bucket: Any, domain: str | None) -> bool:
+    """Whether an auto-named bucket may be the one an S3 domain names: its `region` input (pulumi-aws 7's
+    per-resource region) is the domain's, and the name S3 gave it starts with its `bucketPrefix`. A domain or an
+    input a preview leaves unknown rules nothing out."""
+    if domain is None:
+        return True
+    match = S3_REGION_IN_DOMAIN.search(domain)
+    region = value(bucket.props, "region")
+    if match and isinstance(region, str) and region and region != match.group("region"):
+        return False
+    prefix = value(bucket.props, "bucketPrefix")
+    return not (isinstance(prefix, str) and prefix and not domain.startswith(prefix.lower()))
 
 
 @dataclass(frozen=True)

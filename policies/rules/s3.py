@@ -69,11 +69,18 @@ def _aws_buckets(stack: StackView) -> list[Any]:
     return stack.of_type(*AWS_BUCKETS)
 
 
+def _inline(bucket: Any, name: str) -> Any:
+    """A bucket's inline setting: `aws.s3.Bucket`'s `name` block, or `aws.s3.BucketV2`'s one-item list `<name>s`
+    (pulumi-aws 7.51: `versionings`, `loggings`, `serverSideEncryptionConfigurations`)."""
+    single = value(bucket.props, name)
+    return single if single is not None else value(bucket.props, f"{name}s", 0)
+
+
 def _is_versioned(stack: StackView, bucket: Any) -> bool:
     sibling = stack.sibling(bucket, *VERSIONING)
     if sibling is not None:
         return value(sibling.props, "versioningConfiguration", "status") == "Enabled"
-    return is_true(value(bucket.props, "versioning", "enabled"))
+    return is_true(value(_inline(bucket, "versioning"), "enabled"))
 
 
 def _bucket_policy_statements(stack: StackView, bucket: Any) -> tuple[Any, list[Statement]]:
@@ -91,7 +98,7 @@ def log_bucket_urns(stack: StackView) -> set[str]:
     deliver to an SSE-KMS default-encrypted bucket)."""
     found: set[str] = set()
     names = {value(r.props, "targetBucket") for r in stack.of_type(*LOGGING)}
-    names |= {value(b.props, "logging", "targetBucket") for b in _aws_buckets(stack)}
+    names |= {value(_inline(b, "logging"), "targetBucket") for b in _aws_buckets(stack)}
     for name in names:
         bucket = stack.bucket_named(name) if isinstance(name, str) else None
         if bucket is not None:
@@ -163,8 +170,7 @@ def default_encryption(stack: StackView, config: Mapping) -> Iterator[Finding]:
     log_buckets = log_bucket_urns(stack)
     for bucket in _aws_buckets(stack):
         sibling = stack.sibling(bucket, *ENCRYPTION)
-        rules = items(sibling.props, "rules") if sibling else items(
-            bucket.props, "serverSideEncryptionConfiguration", "rule")
+        rules = items(sibling.props, "rules") if sibling else _inline_encryption_rules(bucket)
         if not rules:
             yield _finding(bucket, sibling, "default encryption must be declared")
             continue
@@ -181,6 +187,16 @@ def default_encryption(stack: StackView, config: Mapping) -> Iterator[Finding]:
                 yield _finding(bucket, sibling, f"default encryption must be SSE-KMS; it is {algorithm}")
             elif not is_true(value(rule, "bucketKeyEnabled")):
                 yield _finding(bucket, sibling, "SSE-KMS must use an S3 bucket key (bucketKeyEnabled)")
+
+
+def _inline_encryption_rules(bucket: Any) -> list[Any]:
+    """Inline default encryption in the sibling's shape: Bucket's `serverSideEncryptionConfiguration.rule`, or
+    BucketV2's `serverSideEncryptionConfigurations[0].rules[*].applyServerSideEncryptionByDefaults[0]`."""
+    configuration = _inline(bucket, "serverSideEncryptionConfiguration")
+    if value(configuration, "rule") is not None:
+        return items(configuration, "rule")
+    return [{"applyServerSideEncryptionByDefault": value(rule, "applyServerSideEncryptionByDefaults", 0),
+             "bucketKeyEnabled": value(rule, "bucketKeyEnabled")} for rule in items(configuration, "rules")]
 
 
 def versioning_enabled(stack: StackView, _config: Mapping) -> Iterator[Finding]:
@@ -213,7 +229,8 @@ def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Fi
         if not _is_versioned(stack, bucket):
             continue
         sibling, rules = _lifecycle_rules(stack, bucket)
-        if not any(items(rule, "noncurrentVersionExpiration") and _whole_bucket(rule) for rule in rules):
+        if not any((items(rule, "noncurrentVersionExpiration") or items(rule, "noncurrentVersionExpirations"))
+                   and _whole_bucket(rule) for rule in rules):
             yield _finding(bucket, sibling, "a versioned bucket must expire noncurrent versions in an enabled "
                                             "lifecycle rule over the whole bucket")
 
@@ -230,7 +247,7 @@ def access_logging(stack: StackView, _config: Mapping) -> Iterator[Finding]:
     for bucket in _aws_buckets(stack):
         if bucket.urn in log_buckets:
             continue  # a log bucket does not log into itself
-        if stack.sibling(bucket, *LOGGING) is None and not value(bucket.props, "logging", "targetBucket"):
+        if stack.sibling(bucket, *LOGGING) is None and not value(_inline(bucket, "logging"), "targetBucket"):
             yield _finding(bucket, None, "server access logging must be on (a BucketLogging to a log bucket)")
 
 

@@ -99,3 +99,25 @@ def test_the_pack_pins_what_the_project_pins():
 def test_nothing_points_outside_the_repository():
     text = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in ROOT.glob("components/**/*.py"))
     assert "DESIGN.md" not in text and "../shared" not in text
+
+
+def test_each_verb_imports_only_what_it_uses_and_a_plan_reads_the_project_file_once():
+    """`python -X importtime`: `plan --no-policy` loads neither the bench, the policy runner (and its gRPC client and
+    JSON-schema validator) nor the change model; an audit hook sees `Pulumi.yaml` opened once for a whole plan."""
+    import subprocess
+    import sys
+    script = ("import sys, collections, io, contextlib\n"
+              "opened = collections.Counter()\n"
+              "sys.addaudithook(lambda event, args: opened.update([args[0]]) if event == 'open' and "
+              "isinstance(args[0], str) and args[0].endswith('Pulumi.yaml') else None)\n"
+              "from cli.main import main\n"
+              "with contextlib.redirect_stdout(io.StringIO()):\n"
+              "    main(['plan', '--stack', 'prod', '--json', '--no-policy'])\n"
+              "print(sum(opened.values()))\n")
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import")}
+    assert not imported & {"cli.bench", "cli.policy", "cli.change", "cli.verify", "cli.adopt", "pulumi_policy",
+                           "jsonschema"}, sorted(imported & {"cli.bench", "cli.policy", "cli.change"})
+    assert result.stdout.strip() == "1"
