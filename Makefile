@@ -66,7 +66,7 @@ alerts: $(STAMP)
 		$(if $(STACK_FILE),--stack-file $(STACK_FILE))
 
 bench: $(STAMP)
-	@$(PY) -m cli bench
+	@$(PY) -m cli bench $(if $(REPEAT),--repeat $(REPEAT)) $(if $(LARGE_APPS),--large-apps $(LARGE_APPS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,20 +3,26 @@
 For the prod stack and synthetic stacks of 1, 10 and 100 apps it times the offline evaluation of the
 real program (settings gate + components) and the bare SDK registering the very same resources (same
 types, names, inputs and options, no components, no settings) under the same mocks, and prints the ratio.
-It also runs `plan --stack prod` as a user would, for its wall time and peak memory.
+It runs `plan --stack prod` as a user would, with and without its policy summary, beside a process that replays
+the same resources through the bare SDK (whole processes, alternating, medians); and a 1,000-app stack beside its
+bare replay, each in a process of its own (CPU time, peak memory, per resource), with the 100-app stack's figures
+per resource, so what grows with the stack is told apart from what the SDK itself grows.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import os
 import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pulumi
 
@@ -24,6 +30,16 @@ from cli import policy
 from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, run_main, to_config_text
 
 RATIO_BUDGET = 1.2
+PLAN_RATIO_BUDGET = 1.2
+"""`plan --stack prod --no-policy` over the bare replay process."""
+PLAN_WITH_SUMMARY_RATIO_BUDGET = 1.3
+"""`plan --stack prod` (its policy summary in-process) over the bare replay process."""
+LARGE_APPS = 1_000
+LARGE_RATIO_BUDGET = 1.1
+"""The 1,000-app program over its bare replay, in CPU time and in peak memory."""
+GROWTH_BUDGET = 1.2
+"""Per-resource time at 1,000 apps over that at 100, beyond what the bare SDK's own grows."""
+PROCESS_PAIRS = 5
 PROD_PLAN_BUDGET_SECONDS = 5.0
 HUNDRED_APPS_BUDGET_SECONDS = 30.0
 PROD_PLAN_MEMORY_BUDGET_MIB = 200
@@ -178,7 +194,80 @@ def policy_throughput(stack: str, config: dict, repeat: int) -> tuple[int, float
     return len(resources), in_process, len(resources) / min(walls)
 
 
-def main(repeat: int = DEFAULT_REPEAT) -> int:
+def _child(arguments: list[str]) -> tuple[float, int]:
+    """CPU seconds (user + system) and peak KiB of one child process (its own rusage, from wait4)."""
+    process = subprocess.Popen([sys.executable, *arguments], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.stderr:
+        process.stderr.close()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed ({process.returncode}): {errors[-2000:]}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def replay_main(plan_file: str) -> None:
+    """A process that registers a saved plan's resources through the bare SDK (`bare_sdk_program`) and prints the
+    plan JSON, as `plan --json` prints its own: the other half of a process-level comparison."""
+    import json
+
+    from cli.offline import RecordedResource
+
+    saved = json.loads(Path(plan_file).read_text())
+    plan = Plan(stack=saved["stack"], outputs=saved["outputs"],
+                resources=[RecordedResource(**{key: entry[key] for key in ("urn", "type", "name", "parent", "custom",
+                                                                          "inputs", "options")})
+                           for entry in saved["resources"]])
+    registration_order(plan)
+    replayed = evaluate(plan.stack, {"aws:region": saved.get("region", "us-east-1")}, bare_sdk_program(plan))
+    print(json.dumps(replayed.as_dict()))
+
+
+def _saved_plan(arguments: list[str], path: Path) -> None:
+    with path.open("w") as out:
+        subprocess.run([sys.executable, *arguments], cwd=PROJECT_ROOT, check=True, stdout=out)
+
+
+def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
+    """Median CPU seconds of `plan --stack prod` with and without its policy summary and of the bare replay of the
+    same resources, each a fresh process, run in turn `pairs` times; and the medians of the per-round ratios."""
+    with tempfile.TemporaryDirectory() as directory:
+        saved = Path(directory) / "prod.json"
+        _saved_plan(["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"], saved)
+        sides = {"plan": ["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"],
+                 "plan with summary": ["-m", "cli", "plan", "--stack", "prod", "--json"],
+                 "bare replay": ["-c", "import sys; from cli.bench import replay_main; replay_main(sys.argv[1])",
+                                 str(saved)]}
+        runs: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(pairs):
+            for side, arguments in sides.items():
+                runs[side].append(_child(arguments)[0])
+    result = {side: statistics.median(times) for side, times in runs.items()}
+    for side in ("plan", "plan with summary"):
+        result[f"{side} / bare"] = statistics.median(
+            own / bare for own, bare in zip(runs[side], runs["bare replay"], strict=True))
+    return result
+
+
+def large_stack(apps: int) -> dict[str, tuple[float, int, int]]:
+    """The program evaluating a synthetic stack of `apps` apps, and the bare replay of its resources, each in a
+    process of its own: (CPU seconds, peak KiB, resources)."""
+    with tempfile.TemporaryDirectory() as directory:
+        saved = Path(directory) / "large.json"
+        program = ("import json, sys; from cli.bench import synthetic_config; from cli.offline import evaluate, "
+                   "run_main; plan = evaluate('bench', synthetic_config(int(sys.argv[1])), run_main); "
+                   "json.dump(plan.as_dict(), sys.stdout)")
+        _saved_plan(["-c", program, str(apps)], saved)
+        import json
+        count = sum(1 for _ in json.loads(saved.read_text())["resources"])
+        own = _child(["-c", program, str(apps)])
+        bare = _child(["-c", "import sys; from cli.bench import replay_main; replay_main(sys.argv[1])", str(saved)])
+    return {"program": (*own, count), "bare replay": (*bare, count)}
+
+
+def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
     # First, while this process is small: a child's peak memory counts the copy of its parent at fork.
     seconds, mib = plan_as_user_would()
     prod_config, _ = load_stack_config("prod")
@@ -213,4 +302,32 @@ def main(repeat: int = DEFAULT_REPEAT) -> int:
     within &= plan_ok
     print(f"\nplan --stack prod in a fresh process: {seconds:.2f} s, peak {mib:.0f} MiB  "
           f"{'ok' if plan_ok else 'OVER'} (<= {PROD_PLAN_BUDGET_SECONDS:.0f} s, <= {PROD_PLAN_MEMORY_BUDGET_MIB} MiB)")
+
+    processes = plan_processes()
+    print(f"\nWhole processes, CPU seconds, medians of {PROCESS_PAIRS} rounds (plan, with its summary, bare replay):")
+    for side in ("plan", "plan with summary", "bare replay"):
+        print(f"  {side:<18}{processes[side]:>8.2f} s")
+    for side, budget in (("plan", PLAN_RATIO_BUDGET), ("plan with summary", PLAN_WITH_SUMMARY_RATIO_BUDGET)):
+        ratio = processes[f"{side} / bare"]
+        within &= ratio <= budget
+        print(f"  {side + ' / bare':<25}{ratio:>6.2f}  {'ok' if ratio <= budget else 'OVER'} (<= {budget})")
+
+    if large_apps:
+        large = large_stack(large_apps)
+        hundred_component, hundred_bare, _, hundred_count = compare("bench", synthetic_config(100), 1)
+        print(f"\n{large_apps:,} apps, each side a process of its own (CPU, peak memory, per resource):")
+        (own_s, own_kib, count), (bare_s, bare_kib, _) = large["program"], large["bare replay"]
+        for side, (cpu, kib, _) in large.items():
+            print(f"  {side:<12}{count:>8,} resources {cpu:>8.1f} s {kib / 1024:>7.0f} MiB "
+                  f"{cpu / count * 1000:>6.2f} ms/resource {kib / count:>6.1f} KB/resource")
+        time_ratio, memory_ratio = own_s / bare_s, own_kib / bare_kib
+        growth_own = (own_s / count) / (hundred_component / hundred_count)
+        growth_bare = (bare_s / count) / (hundred_bare / hundred_count)
+        ok = time_ratio <= LARGE_RATIO_BUDGET and memory_ratio <= LARGE_RATIO_BUDGET
+        within &= ok and growth_own / growth_bare <= GROWTH_BUDGET
+        print(f"  program / bare: time {time_ratio:.2f}, memory {memory_ratio:.2f}  "
+              f"{'ok' if ok else 'OVER'} (<= {LARGE_RATIO_BUDGET})")
+        print(f"  per-resource time, {large_apps:,} apps over 100: program {growth_own:.2f}, bare SDK {growth_bare:.2f}"
+              f"; ours {growth_own / growth_bare:.2f}  {'ok' if growth_own / growth_bare <= GROWTH_BUDGET else 'OVER'}"
+              f" (<= {GROWTH_BUDGET}; the rest is the SDK's own)")
     return 0 if within else 1

@@ -351,7 +351,8 @@ def adopt_command(args: argparse.Namespace) -> int:
 def bench_command(args: argparse.Namespace) -> int:
     from cli import bench
 
-    return bench.main(args.repeat if args.repeat is not None else bench.DEFAULT_REPEAT)
+    return bench.main(args.repeat if args.repeat is not None else bench.DEFAULT_REPEAT,
+                      bench.LARGE_APPS if args.large_apps is None else args.large_apps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -422,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_verb = verbs.add_parser("bench", help="time offline evaluation against the bare SDK (the budgets)")
     bench_verb.add_argument("--repeat", type=int, default=None,
                             help="measured (program, bare SDK) pairs per stack (default 15); best times, median ratio")
+    bench_verb.add_argument("--large-apps", type=int, default=None,
+                            help="apps of the large stack measured beside its bare replay (default 1000; 0 skips it)")
     bench_verb.set_defaults(run=bench_command)
     args = parser.parse_args(argv)
     return args.run(args)

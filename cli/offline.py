@@ -302,6 +302,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:cloudwatch:{region}:{MOCK_ACCOUNT}:alarm:{inputs.get('name')}"
         elif token == "aws:budgets/budget:Budget":
             state["arn"] = f"arn:aws:budgets::{MOCK_ACCOUNT}:budget/{inputs.get('name')}"
+        elif token in ("aws:cloudwatch/logDeliverySource:LogDeliverySource",
+                       "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"):
+            kind = "delivery-source" if token.endswith("Source") else "delivery-destination"
+            state["arn"] = f"arn:aws:logs:{region}:{MOCK_ACCOUNT}:{kind}:{inputs.get('name')}"
         elif token == "aws:cloudfront/function:Function":
             state["arn"] = f"arn:aws:cloudfront::{MOCK_ACCOUNT}:function/{resource_id}"
         if token == "minio:index/iamServiceAccount:IamServiceAccount":  # MinIO caps these keys at 20 characters
@@ -323,6 +327,8 @@ class PlanMocks(pulumi.runtime.Mocks):
         try:
             if args.token == functions.POLICY_DOCUMENT:
                 return functions.policy_document(args.args)
+            if args.token == functions.MINIO_POLICY_DOCUMENT:
+                return functions.minio_policy_document(args.args)
             if args.token == functions.REGION:
                 return functions.region(args.args, self.region)
             if args.token == functions.PARTITION:

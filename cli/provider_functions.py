@@ -1,4 +1,5 @@
-"""What pulumi-aws 7.51.1 computes, without a cloud, for the functions (invokes) an offline plan can answer.
+"""What pulumi-aws 7.51.1 and pulumi-minio 0.17.1 compute, without a cloud, for the functions (invokes) an offline
+plan can answer.
 
 Pure functions of the invoke's arguments (as Pulumi's mock runtime receives them: camelCase keys; the
 snake_case keys of a plain dict argument are accepted too, as the bridge accepts them) and of the provider's
@@ -54,6 +55,43 @@ Read from hashicorp/terraform-provider-aws (which pulumi-aws 7 bridges; v6):
 * Regions, descriptions, DNS suffixes and Region patterns: hashicorp/aws-sdk-go-base `endpoints/endpoints_gen.go`;
   a Region belongs to the partition that lists it or whose pattern it matches, else to "aws"
   (`names.PartitionForRegion`).
+
+Read from aminueza/terraform-provider-minio v1.20.1 (which pulumi-minio 0.17.1 bridges, with minio-go v7.0.63,
+json-iterator v1.1.12 and terraform-plugin-sdk v2), for `minio:index/getIamPolicyDocument:getIamPolicyDocument`:
+
+* `minio/data_source_minio_iam_policy_document.go`:
+  - schema: `version` defaults to "2012-10-17" (only that or "2008-10-17"); a statement's `effect` defaults to
+    "Allow" (only "Allow" or "Deny"); `principal` is a string that may only be "*"; `sid` is not validated;
+    `actions`, `resources`, `condition` and a condition's `values` are sets; `statement` is a list.
+  - read: `source_json` (when not empty) is decoded straight into the document; then the configuration's
+    document (`version`, `policy_id` as Id when not empty, the statements; a repeated non-empty sid is an error
+    "found duplicate sid (<sid>), ...") is merged into it; then `override_json` (when not empty), decoded into a
+    fresh document, is merged.
+  - actions, resources and condition values: a set of one string becomes that string, a larger one a list sorted
+    in reverse (policy_utils.go `minioDecodePolicyStringList`). "&{" becomes "${" in resources and condition
+    values (with version "2008-10-17" such a sequence is an error); not in actions.
+  - Principal is the string "*" or left out.
+  - Condition: every condition block is read in the set's order, but each builds a fresh map that replaces the
+    previous result (`out = condMap`), so only the set's last block is written: {test: {variable: values}}, the
+    values gathered in a minio-go set.StringSet (minio-go `pkg/set/stringset.go`), which writes itself as a
+    list sorted ascending even for one value, through json-iterator (`\\b`/`\\f` as `\\u0008`/`\\u000c`).
+    A block with no values writes {test: {}}.
+  - `json` is `json.MarshalIndent(doc, "", "  ")`; the id is `HashcodeString(json)` (utils.go: CRC-32 IEEE of
+    the text, in decimal).
+* `minio/policy_utils.go` `merge`: adopt the newer document's Id when it has one, its Version when it compares
+  greater as text; each newer statement with a non-empty Sid replaces the first existing one with that Sid in
+  place, or is appended; one without Sid is always appended.
+* `minio/payload.go`: fields in the order Version, Id, Statement; Sid, Effect, Action, Resource, Principal,
+  Condition. Version, Id, Effect, Principal are omitempty; Sid is always written (`"Sid": ""`); Statement is
+  written even when there is none (`"Statement": null`); Action, Resource and Condition are `interface{}`, left
+  out only when nil (so a source's "" or [] is kept). A source/override document is read with encoding/json into
+  these structs: keys match case-insensitively, others (NotAction, NotResource, NotPrincipal, ...) are dropped,
+  Action/Resource/Condition keep whatever JSON value they hold (numbers as float64, maps written with sorted
+  keys), a non-string Principal (such as {"AWS": ...}) is an error, and a null statement is a nil pointer:
+  written as null, but `merge` crashes the provider when it reaches one (comparing Sids with it, or merging it
+  as an override's statement). A repeated "Statement" key decodes over the statements already read.
+* The set order is terraform-plugin-sdk v2's, as above; a condition block hashes as
+  "test:<test>;values:{<each value;> in set order};variable:<variable>;".
 """
 
 from __future__ import annotations
@@ -71,8 +109,9 @@ CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 POLICY_DOCUMENT = "aws:iam/getPolicyDocument:getPolicyDocument"
 REGION = "aws:index/getRegion:getRegion"
 PARTITION = "aws:index/getPartition:getPartition"
+MINIO_POLICY_DOCUMENT = "minio:index/getIamPolicyDocument:getIamPolicyDocument"
 # The invokes the offline plan answers; the mock monitor answers any other as wholly unknown.
-MODELLED_INVOKES = frozenset({CALLER_IDENTITY, POLICY_DOCUMENT, REGION, PARTITION})
+MODELLED_INVOKES = frozenset({CALLER_IDENTITY, POLICY_DOCUMENT, REGION, PARTITION, MINIO_POLICY_DOCUMENT})
 
 DEFAULT_VERSION = "2012-10-17"
 VERSIONS = ("2008-10-17", "2012-10-17")
@@ -88,11 +127,14 @@ class ProviderFunctionError(ValueError):
 _SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _go_string(text: str) -> str:
+def _go_string(text: str, jsoniter: bool = False) -> str:
+    """`text` as a JSON string, as Go's encoding/json writes it (with HTML escaping); `jsoniter`: as json-iterator
+    v1.1.12's ConfigCompatibleWithStandardLibrary writes it (stream_str.go), which differs only in writing \\b and
+    \\f as \\u0008 and \\u000c."""
     out = ['"']
     for char in text:
         code = ord(char)
-        if char in _SHORT_ESCAPES:
+        if char in _SHORT_ESCAPES and not (jsoniter and char in "\b\f"):
             out.append(_SHORT_ESCAPES[char])
         elif code < 0x20 or char in "<>&\u2028\u2029":
             out.append(f"\\u{code:04x}")
@@ -117,6 +159,11 @@ def _go_float(number: float) -> str:
     return format(Decimal(repr(number)).normalize(), "f")
 
 
+class JsoniterString(str):
+    """A string that reaches the output through a `MarshalJSON` built on json-iterator (minio-go's set.StringSet):
+    encoding/json keeps that method's escapes (it only compacts and indents its output)."""
+
+
 def go_json(value: Any, indent: bool = False, _depth: int = 0) -> str:
     """`value` as Go's json.Marshal (or json.MarshalIndent(value, "", "  ")) writes it. Dicts are written in their
     own order: callers build struct fields in declaration order and maps with sorted keys."""
@@ -127,7 +174,7 @@ def go_json(value: Any, indent: bool = False, _depth: int = 0) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        return _go_string(value)
+        return _go_string(value, jsoniter=isinstance(value, JsoniterString))
     if isinstance(value, (int, float)):
         return _go_float(float(value))
     if isinstance(value, dict):
@@ -602,6 +649,216 @@ def policy_document(args: Mapping[str, Any]) -> dict:
     result: dict[str, Any] = {"id": str(zlib.crc32(indented.encode("utf-8"))), "json": indented,
                               "minifiedJson": go_json(rendered), "version": version}
     for name in ("policyId", "sourcePolicyDocuments", "overridePolicyDocuments", "statements"):
+        if _arg(args, name) is not None:
+            result[name] = _arg(args, name)
+    return result
+
+
+# --- minio:index/getIamPolicyDocument (terraform-provider-minio v1.20.1) -------------------------------------------
+
+
+@dataclass
+class _MinioStatement:
+    """payload.go `IAMPolicyStatement`."""
+    sid: str = ""
+    effect: str = ""
+    actions: Any = None
+    resources: Any = None
+    principal: str = ""
+    conditions: Any = None
+
+    def as_go(self) -> dict:
+        rendered: dict[str, Any] = {"Sid": self.sid}  # no omitempty: an empty Sid is written as ""
+        if self.effect:
+            rendered["Effect"] = self.effect
+        if self.actions is not None:  # `interface{}` with omitempty: only nil is left out
+            rendered["Action"] = self.actions
+        if self.resources is not None:
+            rendered["Resource"] = self.resources
+        if self.principal:
+            rendered["Principal"] = self.principal
+        if self.conditions is not None:
+            rendered["Condition"] = self.conditions
+        return rendered
+
+
+@dataclass
+class _MinioDocument:
+    """payload.go `IAMPolicyDoc`: `statements` None is a nil slice, written as `"Statement": null`; a null entry is
+    a nil *IAMPolicyStatement, written as null."""
+    version: str = ""
+    id: str = ""
+    statements: list[_MinioStatement | None] | None = None
+
+    def merge(self, newer: _MinioDocument) -> None:
+        """policy_utils.go `(*IAMPolicyDoc).merge`."""
+        if newer.id:
+            self.id = newer.id
+        if newer.version > self.version:
+            self.version = newer.version
+        for statement in newer.statements or []:
+            if statement is None:
+                raise ProviderFunctionError(_NIL_STATEMENT)
+            held = [] if self.statements is None else self.statements
+            if statement.sid:
+                for index, existing in enumerate(held):
+                    if existing is None:
+                        raise ProviderFunctionError(_NIL_STATEMENT)
+                    if existing.sid == statement.sid:
+                        held[index] = statement
+                        break
+                else:
+                    held.append(statement)
+            else:
+                held.append(statement)
+            self.statements = held
+
+    def as_go(self) -> dict:
+        document: dict[str, Any] = {}
+        if self.version:
+            document["Version"] = self.version
+        if self.id:
+            document["Id"] = self.id
+        document["Statement"] = (None if self.statements is None
+                                 else [None if s is None else s.as_go() for s in self.statements])
+        return document
+
+
+_NIL_STATEMENT = ("runtime error: invalid memory address or nil pointer dereference (a null statement in "
+                  "source_json or override_json)")
+_MINIO_STATEMENT_FIELDS = ("Sid", "Effect", "Action", "Resource", "Principal", "Condition")
+
+
+def _read_minio_document(text: str, what: str) -> _MinioDocument:
+    """`json.Unmarshal` of a source_json / override_json text into a fresh IAMPolicyDoc."""
+    value = _read_json(text, what)
+    document = _MinioDocument()
+    if value is None:
+        return document
+    if not isinstance(value, _Object):
+        raise ProviderFunctionError(f"{what}: json: cannot unmarshal {_go_type(value)} into Go value of type "
+                                    "minio.IAMPolicyDoc")
+    # The Statement slice's backing array as far as it was ever written: a repeated "Statement" key decodes its
+    # entries into the statements already there (a key it leaves out keeps its value), as Go reuses them.
+    slots: list[_MinioStatement | None] = []
+    for name, item in _struct_fields(value, ("Version", "Id", "Statement")):
+        if name == "Statement":
+            if item is None:
+                document.statements, slots = None, []
+                continue
+            if not isinstance(item, list) or isinstance(item, _Object):
+                raise ProviderFunctionError(f"{what}: json: cannot unmarshal {_go_type(item)} into Go struct field "
+                                            "IAMPolicyDoc.Statement of type []*minio.IAMPolicyStatement")
+            for index, entry in enumerate(item):
+                target: _MinioStatement | None = None
+                if isinstance(entry, _Object):
+                    held = slots[index] if index < len(slots) else None
+                    target = _read_minio_statement(entry, _MinioStatement() if held is None else held, what)
+                elif entry is not None:
+                    raise ProviderFunctionError(f"{what}: json: cannot unmarshal {_go_type(entry)} into Go struct "
+                                                "field IAMPolicyDoc.Statement of type minio.IAMPolicyStatement")
+                if index < len(slots):
+                    slots[index] = target
+                else:
+                    slots.append(target)
+            document.statements = slots[:len(item)]
+        elif item is None:
+            continue  # null leaves a string field as it was
+        elif name == "Version":
+            document.version = _go_string_field(item, f"IAMPolicyDoc.{name}", what)
+        else:
+            document.id = _go_string_field(item, f"IAMPolicyDoc.{name}", what)
+    return document
+
+
+def _read_minio_statement(obj: _Object, statement: _MinioStatement, what: str) -> _MinioStatement:
+    for name, value in _struct_fields(obj, _MINIO_STATEMENT_FIELDS):
+        if name in ("Sid", "Effect", "Principal"):
+            if value is not None:  # null leaves a string field as it was
+                setattr(statement, name.lower(), _go_string_field(value, f"IAMPolicyDoc.Statement.{name}", what))
+        else:  # Action, Resource, Condition are `interface{}`: they hold whatever JSON value is there
+            setattr(statement, {"Action": "actions", "Resource": "resources", "Condition": "conditions"}[name],
+                    _go_any(value))
+    return statement
+
+
+def _minio_conditions(value: Any, version: str, where: str) -> dict | None:
+    """dataSourceMinioIAMPolicyDocumentMakeConditions: every condition block is read (and its values checked) in the
+    order of the set, but each one's map replaces the last, so only the set's last block is written:
+    {test: {variable: values}}, the values a set.StringSet, written sorted as a list."""
+    blocks = []
+    for block in _blocks(value, f"{where}.conditions"):
+        values = _arg(block, "values")
+        if values is None:
+            raise ProviderFunctionError(f"{where}.conditions: the argument 'values' is required")
+        blocks.append((_required(block, "test", f"{where}.conditions"), _string_set(values, f"{where}.conditions"),
+                       _required(block, "variable", f"{where}.conditions")))
+    # A condition block hashes as "test:<test>;values:{<each value, in set order>;};variable:<variable>;".
+    ordered = _set_order(blocks, lambda b: f"test:{b[0]};values:{{" + "".join(f"{v};" for v in b[1])
+                         + f"}};variable:{b[2]};")
+    conditions = None
+    for test, values, variable in ordered:
+        replaced = _replace_variables(_decode_strings(values), version, "error reading condition: error reading values")
+        held = [replaced] if isinstance(replaced, str) else replaced
+        conditions = {test: {variable: [JsoniterString(v) for v in sorted(set(held))]} if held else {}}
+    return conditions
+
+
+def minio_policy_document(args: Mapping[str, Any]) -> dict:
+    """The result of `minio:index/getIamPolicyDocument:getIamPolicyDocument` for the invoke's arguments: `json`,
+    `id`, and the arguments echoed (`version` with its default)."""
+    version = _arg(args, "version")
+    version = DEFAULT_VERSION if version is None else version
+    if version not in VERSIONS:
+        raise ProviderFunctionError(f'expected version to be one of ["2008-10-17" "2012-10-17"], got {version}')
+    blocks = _blocks(_arg(args, "statements"), "statements")
+    for index, block in enumerate(blocks):  # the schema's validation, before the read
+        effect = _arg(block, "effect")
+        if effect is not None and effect not in EFFECTS:
+            raise ProviderFunctionError(f'expected statement.{index}.effect to be one of ["Allow" "Deny"], got '
+                                        f"{effect}")
+        principal = _arg(block, "principal")
+        if principal is not None and principal != "*":
+            raise ProviderFunctionError(f'expected statement.{index}.principal to be one of ["*"], got {principal}')
+
+    source = _arg(args, "sourceJson")
+    merged = _read_minio_document(source, "source_json") if source else _MinioDocument()
+
+    own = _MinioDocument(version=version, id=_arg(args, "policyId") or "")
+    if blocks:
+        own.statements = []
+        sids: set[str] = set()
+        for index, block in enumerate(blocks):
+            where = f"statements[{index}]"
+            sid = _arg(block, "sid") or ""
+            if not isinstance(sid, str):
+                raise ProviderFunctionError(f"{where}.sid: expected a string, got {sid!r}")
+            if sid in sids:
+                raise ProviderFunctionError(f"found duplicate sid ({sid}), either remove the sid or ensure the sid is "
+                                            "unique across all statements")
+            if sid:
+                sids.add(sid)
+            effect = _arg(block, "effect")
+            statement = _MinioStatement(sid=sid, effect="Allow" if effect is None else effect,
+                                        principal=_arg(block, "principal") or "")
+            actions = _string_set(_arg(block, "actions"), f"{where}.actions")
+            if actions:
+                statement.actions = _decode_strings(actions)
+            resources = _string_set(_arg(block, "resources"), f"{where}.resources")
+            if resources:
+                statement.resources = _replace_variables(_decode_strings(resources), version,
+                                                         "error reading resources")
+            statement.conditions = _minio_conditions(_arg(block, "conditions"), version, where)
+            own.statements.append(statement)
+    merged.merge(own)
+
+    override = _arg(args, "overrideJson")
+    if override:
+        merged.merge(_read_minio_document(override, "override_json"))
+
+    indented = go_json(merged.as_go(), indent=True)
+    result: dict[str, Any] = {"id": str(zlib.crc32(indented.encode("utf-8"))), "json": indented, "version": version}
+    for name in ("policyId", "sourceJson", "overrideJson", "statements"):
         if _arg(args, name) is not None:
             result[name] = _arg(args, name)
     return result

@@ -1,5 +1,5 @@
-"""The functions an offline plan answers as pulumi-aws 7.51.1 (terraform-provider-aws v6) computes them, and the
-unknown every other function gets.
+"""The functions an offline plan answers as pulumi-aws 7.51.1 (terraform-provider-aws v6) and pulumi-minio 0.17.1
+(terraform-provider-minio v1.20.1) compute them, and the unknown every other function gets.
 
 Expected documents are written out whole: the JSON text the provider renders, byte for byte, is what a policy
 pack and `pulumi preview` see.
@@ -12,22 +12,25 @@ import zlib
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_minio as minio
 import pytest
 
 from cli.offline import UNKNOWN_MARK
 from cli.provider_functions import (
     CALLER_IDENTITY,
+    MINIO_POLICY_DOCUMENT,
     MODELLED_INVOKES,
     PARTITION,
     POLICY_DOCUMENT,
     REGION,
     ProviderFunctionError,
     go_json,
+    minio_policy_document,
     partition,
     policy_document,
     region,
 )
-from tests.helpers import plan_program
+from tests.helpers import analyzed_stack, plan_program, rule_messages
 
 # --- aws:iam/getPolicyDocument -------------------------------------------------------------------------------
 
@@ -342,7 +345,8 @@ def test_partition_of_the_provider_region(provider_region, expected):
 
 
 def test_the_modelled_functions():
-    assert {CALLER_IDENTITY, POLICY_DOCUMENT, REGION, PARTITION} == MODELLED_INVOKES
+    assert {CALLER_IDENTITY, POLICY_DOCUMENT, REGION, PARTITION, MINIO_POLICY_DOCUMENT} == MODELLED_INVOKES
+    assert MINIO_POLICY_DOCUMENT == "minio:index/getIamPolicyDocument:getIamPolicyDocument"  # pulumi_minio's token
 
 
 # --- under the offline plan ------------------------------------------------------------------------------------
@@ -439,3 +443,400 @@ def test_an_error_the_provider_would_report_fails_the_invoke():
 
     with pytest.raises(Exception, match="duplicate Sid"):
         plan_program(program)
+
+
+# --- minio:index/getIamPolicyDocument (terraform-provider-minio v1.20.1) -------------------------------------------
+
+MINIO_ACCEPTANCE_STATEMENTS = [
+    {"sid": "1", "actions": ["s3:ListAllMyBuckets", "s3:GetBucketLocation"], "resources": ["arn:aws:s3:::*"]},
+    {"actions": ["s3:ListBucket"], "resources": ["arn:aws:s3:::foo"],
+     "conditions": [{"test": "StringLike", "variable": "s3:prefix", "values": ["home/&{aws:username}/"]}]},
+    {"actions": ["s3:*"], "principal": "*",
+     "resources": ["arn:aws:s3:::foo/home/&{aws:username}", "arn:aws:s3:::foo/home/&{aws:username}/*"]},
+    {"effect": "Allow", "actions": ["kinesis:*"], "principal": "*"},
+    {"effect": "Allow", "actions": ["firehose:*"], "principal": "*"},
+]
+MINIO_ACCEPTANCE_JSON = """{
+  "Version": "2012-10-17",
+  "Id": "policy_id",
+  "Statement": [
+    {
+      "Sid": "1",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketLocation"
+      ],
+      "Resource": "arn:aws:s3:::*"
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:ListBucket",
+      "Resource": "arn:aws:s3:::foo",
+      "Condition": {
+        "StringLike": {
+          "s3:prefix": [
+            "home/${aws:username}/"
+          ]
+        }
+      }
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:*",
+      "Resource": [
+        "arn:aws:s3:::foo/home/${aws:username}/*",
+        "arn:aws:s3:::foo/home/${aws:username}"
+      ],
+      "Principal": "*"
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "kinesis:*",
+      "Principal": "*"
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "firehose:*",
+      "Principal": "*"
+    }
+  ]
+}"""
+
+
+def test_minio_document_of_the_providers_acceptance_test():
+    """data_source_minio_iam_policy_document_test.go (v1.20.1) `testAccMinioIAMPolicyDocumentConfig` and its
+    expected JSON, byte for byte: Sid is always written ("Sid": ""; payload.go has no omitempty on it), Effect
+    defaults to "Allow", a set of one action or resource renders as a string and a larger one sorted in reverse
+    (policy_utils.go minioDecodePolicyStringList), "&{" becomes "${" in resources and condition values, a condition's
+    values render as a list even for one value (minio-go set.StringSet), Principal is the string "*". `json` is
+    MarshalIndent with two spaces and the id the CRC-32 of it (utils.go HashcodeString)."""
+    result = minio_policy_document({"policyId": "policy_id", "statements": MINIO_ACCEPTANCE_STATEMENTS})
+    assert result["json"] == MINIO_ACCEPTANCE_JSON
+    assert result["id"] == str(zlib.crc32(MINIO_ACCEPTANCE_JSON.encode()))
+    assert result["version"] == "2012-10-17"
+    assert result["policyId"] == "policy_id"
+
+
+def test_minio_source_and_override_merge_as_the_acceptance_tests_expect():
+    """The acceptance tests' source, blank-source, conflicting-source, override and no-statement merges
+    (data_source_minio_iam_policy_document_test.go): source_json is decoded into the document first, the
+    configuration's statements merge into it (policy_utils.go `merge`: a Sid already there is replaced in place,
+    a statement without Sid appended), then override_json merges the same way; the Version a document names
+    wins when it compares greater as text, and an Id is adopted."""
+    source = minio_policy_document({"policyId": "policy_id", "statements": MINIO_ACCEPTANCE_STATEMENTS})["json"]
+    with_source = minio_policy_document({"sourceJson": source, "statements": [
+        {"sid": "SourceJSONTest1", "actions": ["*"], "resources": ["*"]}]})["json"]
+    assert with_source == MINIO_ACCEPTANCE_JSON.removesuffix("\n  ]\n}") + """,
+    {
+      "Sid": "SourceJSONTest1",
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"""
+    assert minio_policy_document({"sourceJson": "", "statements": [
+        {"sid": "SourceJSONTest2", "actions": ["*"], "resources": ["*"]}]})["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "SourceJSONTest2",
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"""
+    conflicting = minio_policy_document({"statements": [
+        {"sid": "SourceJSONTestConflicting", "actions": ["s3:*"], "resources": ["*"]}]})["json"]
+    assert minio_policy_document({"sourceJson": conflicting, "statements": [
+        {"sid": "SourceJSONTestConflicting", "actions": ["*"], "resources": ["*"]}]})["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "SourceJSONTestConflicting",
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"""
+    override = minio_policy_document({"statements": [
+        {"sid": "SidToOverwrite", "actions": ["s3:*"], "resources": ["*"]}]})["json"]
+    assert minio_policy_document({"overrideJson": override, "statements": [
+        {"actions": ["s3:*"], "resources": ["*"]},
+        {"sid": "SidToOverwrite", "actions": ["s3:*"],
+         "resources": ["arn:aws:s3:::somebucket", "arn:aws:s3:::somebucket/*"]}]})["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:*",
+      "Resource": "*"
+    },
+    {
+      "Sid": "SidToOverwrite",
+      "Effect": "Allow",
+      "Action": "s3:*",
+      "Resource": "*"
+    }
+  ]
+}"""
+    no_sid = minio_policy_document({"statements": [{"sid": "", "actions": ["s3:GetObject"], "resources": ["*"]}]})
+    placeholder = minio_policy_document({"statements": [
+        {"sid": "OverridePlaceholder", "actions": ["s3:GetObject"], "resources": ["*"]}]})
+    assert minio_policy_document({"sourceJson": no_sid["json"], "overrideJson": placeholder["json"]})["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "*"
+    },
+    {
+      "Sid": "OverridePlaceholder",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "*"
+    }
+  ]
+}"""
+    assert minio_policy_document({"sourceJson": placeholder["json"], "overrideJson": placeholder["json"]})["json"] \
+        == placeholder["json"]
+
+
+def test_minio_no_statement_writes_statement_null():
+    """payload.go: `Statement []*IAMPolicyStatement \\`json:"Statement"\\`` has no omitempty, so a document without
+    statements writes null (and a source's empty list stays an empty list); Version and Id are omitempty."""
+    assert minio_policy_document({})["json"] == '{\n  "Version": "2012-10-17",\n  "Statement": null\n}'
+    assert minio_policy_document({"sourceJson": '{"Statement": []}'})["json"] == \
+        '{\n  "Version": "2012-10-17",\n  "Statement": []\n}'
+
+
+def test_minio_only_the_last_condition_of_the_set_is_written():
+    """dataSourceMinioIAMPolicyDocumentMakeConditions assigns `out = condMap` for each condition block, so of
+    several only the last in the set's order survives (terraform-plugin-sdk: blocks ordered by the decimal text of
+    the CRC-32 of "test:<test>;values:{<value>;...};variable:<variable>;"): StringLike/s3:prefix (3505929352)
+    comes after Bool/aws:SecureTransport (2995652612) but before IpAddress/aws:SourceIp (3925563434), whichever
+    order the program gives. The values, gathered in a set.StringSet, are written sorted ascending; an empty
+    string is a value like any other."""
+    prefix = {"test": "StringLike", "variable": "s3:prefix", "values": ["home/", ""]}
+    secure = {"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}
+    source_ip = {"test": "IpAddress", "variable": "aws:SourceIp", "values": ["10.0.0.0/8"]}
+    for conditions in ([prefix, secure], [secure, prefix]):
+        result = minio_policy_document({"statements": [{"actions": ["s3:ListBucket"], "conditions": conditions}]})
+        assert json.loads(result["json"])["Statement"][0]["Condition"] == {"StringLike": {"s3:prefix": ["", "home/"]}}
+    for conditions in ([prefix, source_ip], [source_ip, prefix]):
+        result = minio_policy_document({"statements": [{"actions": ["s3:ListBucket"], "conditions": conditions}]})
+        assert result["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:ListBucket",
+      "Condition": {
+        "IpAddress": {
+          "aws:SourceIp": [
+            "10.0.0.0/8"
+          ]
+        }
+      }
+    }
+  ]
+}"""
+
+
+def test_minio_condition_values_are_written_by_json_iterator():
+    """minio-go v7.0.63 set.StringSet.MarshalJSON marshals its sorted values with json-iterator v1.1.12
+    (ConfigCompatibleWithStandardLibrary, stream_str.go): \\b and \\f become \\u0008 and \\u000c, where Go's
+    encoding/json (which writes the rest of the document) writes \\b; "&{" and "${" forms of one value become one."""
+    result = minio_policy_document({"statements": [{
+        "actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::media/a\bb<c"],
+        "conditions": [{"test": "StringEquals", "variable": "s3:x",
+                        "values": ["z&{aws:username}", "a\bb\fc<", "&{aws:username}", "${aws:username}"]}]}]})
+    assert result["json"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::media/a\\bb\\u003cc",
+      "Condition": {
+        "StringEquals": {
+          "s3:x": [
+            "${aws:username}",
+            "a\\u0008b\\u000cc\\u003c",
+            "z${aws:username}"
+          ]
+        }
+      }
+    }
+  ]
+}"""
+
+
+def test_minio_source_document_is_read_as_go_reads_it_into_the_policy_structs():
+    """payload.go IAMPolicyDoc/IAMPolicyStatement read by encoding/json: keys match case-insensitively, fields the
+    structs lack (NotAction, NotResource) are dropped, Action/Resource/Condition (`interface{}`) keep the JSON value
+    as written ("" and [] too: omitempty leaves out only nil; numbers and booleans as they are; map keys sorted);
+    a second "Statement" key decodes over the statements already read (keeping what it does not name, dropping
+    what it does not reach)."""
+    source = """{"version": "2008-10-17", "ID": "doc", "Statement": [
+      {"sid": "Src", "EFFECT": "Allow", "Action": "", "NotAction": "s3:*", "Resource": [], "Principal": "*",
+       "Condition": {"StringLike": {"s3:prefix": "a<b"}, "NumericLessThan": {"s3:max-keys": 10},
+                     "Bool": {"aws:SecureTransport": true}}},
+      {"Sid": "Gone", "Action": ["s3:GetObject"], "NotResource": "x"}
+    ], "Statement": [{"Effect": "Deny"}]}"""
+    result = minio_policy_document({"sourceJson": source, "statements": [
+        {"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::media/*"]}]})
+    assert result["json"] == """{
+  "Version": "2012-10-17",
+  "Id": "doc",
+  "Statement": [
+    {
+      "Sid": "Src",
+      "Effect": "Deny",
+      "Action": "",
+      "Resource": [],
+      "Principal": "*",
+      "Condition": {
+        "Bool": {
+          "aws:SecureTransport": true
+        },
+        "NumericLessThan": {
+          "s3:max-keys": 10
+        },
+        "StringLike": {
+          "s3:prefix": "a\\u003cb"
+        }
+      }
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::media/*"
+    }
+  ]
+}"""
+    assert result["sourceJson"] == source
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"statements": [{"sid": "A", "actions": ["s3:*"]}, {"sid": "A", "actions": ["s3:*"]}]},
+     "found duplicate sid (A), either remove the sid or ensure the sid is unique across all statements"),
+    ({"statements": [{"effect": "allow", "actions": ["s3:*"]}]}, 'expected statement.0.effect to be one of'),
+    ({"statements": [{"principal": "arn:aws:iam::111111111111:root"}]},
+     'expected statement.0.principal to be one of ["*"]'),
+    ({"version": "2012-10-18"}, "expected version to be one of"),
+    ({"version": "2008-10-17", "statements": [{"resources": ["arn:aws:s3:::b/&{aws:username}"]}]},
+     "error reading resources: found &{ sequence in (arn:aws:s3:::b/&{aws:username}), which is not supported"),
+    ({"version": "2008-10-17", "statements": [{"conditions": [
+        {"test": "StringLike", "variable": "s3:prefix", "values": ["&{aws:username}/"]}]}]},
+     "error reading condition: error reading values: found &{ sequence"),
+    ({"sourceJson": "{"}, "source_json"),
+    ({"sourceJson": '{"Statement": [{"Principal": {"AWS": "*"}}]}'}, "cannot unmarshal object"),
+    ({"sourceJson": '{"Statement": [null]}', "statements": [{"sid": "A"}]}, "nil pointer dereference"),
+    ({"overrideJson": '{"Statement": [null]}'}, "nil pointer dereference"),
+])
+def test_what_the_minio_provider_refuses(args, message):
+    """data_source_minio_iam_policy_document.go: the schema's validations (effect, principal, version), the read's
+    errors (a repeated sid, "&{" under 2008-10-17, source/override JSON that does not decode into the structs) and
+    the crash a null statement causes once `merge` reaches it."""
+    with pytest.raises(ProviderFunctionError) as raised:
+        minio_policy_document(args)
+    assert message in str(raised.value)
+
+
+def _minio_user_program(statements: list) -> None:
+    user = minio.IamUser("app", name="app")
+    document = minio.get_iam_policy_document_output(statements=statements)
+    policy = minio.IamPolicy("app-policy", name="app-policy", policy=document.json)
+    minio.IamUserPolicyAttachment("app-policy-attachment", user_name=user.name, policy_name=policy.name)
+
+
+def test_a_minio_policy_from_a_policy_document_records_the_rendered_json():
+    """data_source_minio_iam_policy_document.go computes `json` locally, so the plan records the document as the
+    provider renders it as the IamPolicy's `policy`, not as unknown."""
+
+    def program() -> None:
+        bucket = minio.S3Bucket("media", bucket="media")
+        _minio_user_program([
+            minio.GetIamPolicyDocumentStatementArgs(
+                sid="List", actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[bucket.bucket.apply(lambda name: f"arn:aws:s3:::{name}")],
+                conditions=[minio.GetIamPolicyDocumentStatementConditionArgs(
+                    test="StringLike", variable="s3:prefix", values=["home/", ""])]),
+            {"actions": ["s3:GetObject", "s3:PutObject"], "resources": ["arn:aws:s3:::media/home/&{aws:username}/*"]},
+        ])
+
+    plan = plan_program(program)
+    (recorded,) = plan.of_type("minio:index/iamPolicy:IamPolicy")
+    assert recorded.inputs["policy"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "List",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListBucket",
+        "s3:GetBucketLocation"
+      ],
+      "Resource": "arn:aws:s3:::media",
+      "Condition": {
+        "StringLike": {
+          "s3:prefix": [
+            "",
+            "home/"
+          ]
+        }
+      }
+    },
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": [
+        "s3:PutObject",
+        "s3:GetObject"
+      ],
+      "Resource": "arn:aws:s3:::media/home/${aws:username}/*"
+    }
+  ]
+}"""
+    analyzed = analyzed_stack(plan)
+    assert rule_messages("minio-user-policy-no-wildcards", analyzed) == []
+
+
+def test_a_wildcard_minio_policy_document_is_reported_by_the_pack():
+    """Before the function was modelled the document was unknown offline and `minio-user-policy-no-wildcards` had
+    nothing to judge; now the rendered `s3:*` on `arn:aws:s3:::*` is reported."""
+
+    def program() -> None:
+        _minio_user_program([{"actions": ["s3:*"], "resources": ["arn:aws:s3:::*"]}])
+
+    plan = plan_program(program)
+    (recorded,) = plan.of_type("minio:index/iamPolicy:IamPolicy")
+    assert recorded.inputs["policy"] == """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Action": "s3:*",
+      "Resource": "arn:aws:s3:::*"
+    }
+  ]
+}"""
+    messages = rule_messages("minio-user-policy-no-wildcards", analyzed_stack(plan))
+    assert len(messages) == 2
+    assert "a statement must name its actions; it allows s3:*" in messages[0]
+    assert "a statement must name its buckets, not *" in messages[1]
