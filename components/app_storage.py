@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_aws as aws
 
 from components import dialects, documents, naming
+from components.aws.account import account_id
 from components.aws.alerts import AppAlarms, AppAlarmsArgs, app_budget_name
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
 from components.aws.cdn import Cdn, CdnArgs
@@ -257,7 +257,7 @@ def _trust_policy(trust: Trust) -> pulumi.Input[str]:
     if trust.principals:
         return json.dumps(documents.principals_trust_policy(trust.principals, trust.external_id))
     service = trust.service or ""
-    return aws.get_caller_identity_output().account_id.apply(
+    return account_id().apply(
         lambda account_id: json.dumps(documents.service_trust_policy(service, account_id)))
 
 

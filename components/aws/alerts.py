@@ -40,6 +40,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
+from components.aws.account import account_id
 from components.aws.cdn import CLOUDFRONT_REGION
 from components.aws.secure_bucket import KMS_KEY_DELETION_WINDOW_DAYS
 from components.settings.types import AlertSettings, StackSettings
@@ -197,7 +198,7 @@ class StackAlerts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StackAlertsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:StackAlerts", name, None, opts)
-        self._account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self._account = account_id()
         self.topic_arn = self._topic(name, args.topic_name, args.region, args)
         self.edge_topic_arn = self.topic_arn
         if args.edge_topic and args.region != EDGE_REGION:

@@ -36,6 +36,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
+from components.aws.account import account_id
 from components.aws.cdn import CLOUDFRONT_LOG_PREFIX, CLOUDFRONT_REGION
 from components.aws.secure_bucket import SecureBucketArgs, lifecycle_rule_inputs, private_bucket
 from components.settings.types import LifecycleRule, StackSettings
@@ -129,7 +130,7 @@ class LogBucket(pulumi.ComponentResource):
             lifecycle_opts = after(versioning)
         aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name, region=region,
                                             rules=log_lifecycle_rules(args), opts=lifecycle_opts)
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        account = account_id()
         aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, region=region,
                             policy=account.apply(lambda account_id: json.dumps(
                                 log_bucket_policy_document(args, account_id))),

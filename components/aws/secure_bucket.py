@@ -38,6 +38,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
+from components.aws.account import account_id
 from components.settings.types import CorsRule, LifecycleRule
 
 ABORT_MULTIPART_RULE_ID = naming.ABORT_MULTIPART_RULE_ID
@@ -263,8 +264,8 @@ class SecureBucket(pulumi.ComponentResource):
                       sibling: pulumi.ResourceOptions) -> pulumi.Output[str]:
         # Always an explicit key policy (CKV2_AWS_64): the account administers the key through IAM, as the
         # default policy would let it; with a CDN, that distribution may also decrypt what it serves.
-        account_root = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
-            lambda identity: f"arn:{naming.partition_for(args.region)}:iam::{identity.account_id}:root")
+        account_root = account_id().apply(
+            lambda account: f"arn:{naming.partition_for(args.region)}:iam::{account}:root")
         key_policy = pulumi.Output.all(account_root, args.cloudfront_distribution_arn).apply(
             lambda values: json.dumps(documents.key_policy(
                 values[0], [documents.cloudfront_decrypt_statement(values[1])] if values[1] else [])))
