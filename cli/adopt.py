@@ -13,16 +13,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-from cli.offline import Plan, evaluate_stack
+from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, project_name, run_main
+from cli.verify import NETWORK_ERRORS, answer_or, client_config, error_code
 from components import documents
+from components.settings.gate import parse_settings
 from components.settings.types import AppSettings, StackSettings
 
 HAZARDS = ("lost", "fails", "exposed")
@@ -30,13 +31,9 @@ SAMPLED_OBJECTS = 100
 """Objects whose encryption is read (HeadObject), from the first listing page: enough to find another key."""
 LISTED_OBJECTS = 10_000
 """Objects counted at most (ten ListObjectsV2 pages); past that the count says "at least"."""
-CONNECT_SECONDS = 3
-READ_SECONDS = 10
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
                  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
-NETWORK_ERRORS = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
-                  botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError)
 
 
 class AdoptError(Exception):
@@ -125,9 +122,7 @@ def endpoint_from_environment() -> str | None:
 
 def admin_client(settings: StackSettings):
     """The admin's S3 client for the stack's backend."""
-    config = Config(connect_timeout=CONNECT_SECONDS, read_timeout=READ_SECONDS,
-                    retries={"total_max_attempts": 3, "mode": "standard"},
-                    s3={"addressing_style": "path" if settings.backend == "minio" else "auto"})
+    config = client_config("path" if settings.backend == "minio" else "auto")
     if settings.backend == "minio" and settings.minio:
         user, password = os.environ.get("MINIO_USER"), os.environ.get("MINIO_PASSWORD")
         if not user or not password:
@@ -140,31 +135,13 @@ def admin_client(settings: StackSettings):
     return boto3.client("s3", region_name=settings.region, config=config)
 
 
-def _code(error: botocore.exceptions.ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _get(call: Callable[[], Any], absent: tuple[str, ...], unsupported: Any = None) -> Any:
-    """The answer, or None where S3 says there is none (`absent` codes). `NotImplemented` (MinIO leaves out some
-    bucket APIs) answers `unsupported`."""
-    try:
-        return call()
-    except botocore.exceptions.ClientError as error:
-        code = _code(error)
-        if code in absent:
-            return None
-        if code in ("NotImplemented", "501"):
-            return unsupported
-        raise
-
-
 def read_live(s3, bucket: str, backend: str, kms=None) -> LiveBucket:
     """Everything the preflight compares, read-only."""
     live = LiveBucket()
     try:
         head = s3.head_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as error:
-        if _code(error) in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
             return LiveBucket(exists=False)
         raise
     live.region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
@@ -172,29 +149,29 @@ def read_live(s3, bucket: str, backend: str, kms=None) -> LiveBucket:
     if backend == "aws" and not live.region:
         location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
         live.region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
-    policy = _get(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], ("NoSuchBucketPolicy",))
+    policy = answer_or(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], ("NoSuchBucketPolicy",))
     live.policy = json.loads(policy) if policy else None
-    live.lifecycle = _get(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+    live.lifecycle = answer_or(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
                           ("NoSuchLifecycleConfiguration",))
-    live.replication = _get(lambda: s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"],
+    live.replication = answer_or(lambda: s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"],
                             ("ReplicationConfigurationNotFoundError",))
-    live.object_lock = _get(lambda: s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"],
+    live.object_lock = answer_or(lambda: s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"],
                             ("ObjectLockConfigurationNotFoundError",))
-    live.encryption = _get(lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
+    live.encryption = answer_or(lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
                            ("ServerSideEncryptionConfigurationNotFoundError",))
     live.versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status") or "off"
-    tags = _get(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], ("NoSuchTagSet", "NoSuchTagSetError"), [])
+    tags = answer_or(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], ("NoSuchTagSet", "NoSuchTagSetError"), [])
     live.tags = {tag["Key"]: tag["Value"] for tag in tags or []}
     if backend == "aws":  # bucket settings MinIO does not have
-        live.cors = _get(lambda: s3.get_bucket_cors(Bucket=bucket)["CORSRules"], ("NoSuchCORSConfiguration",))
+        live.cors = answer_or(lambda: s3.get_bucket_cors(Bucket=bucket)["CORSRules"], ("NoSuchCORSConfiguration",))
         live.acl = s3.get_bucket_acl(Bucket=bucket)
-        rules = _get(lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"],
+        rules = answer_or(lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"],
                      ("OwnershipControlsNotFoundError",))
         live.ownership = rules[0]["ObjectOwnership"] if rules else None
-        live.public_access_block = _get(
+        live.public_access_block = answer_or(
             lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
             ("NoSuchPublicAccessBlockConfiguration",))
-        website = _get(lambda: s3.get_bucket_website(Bucket=bucket), ("NoSuchWebsiteConfiguration",))
+        website = answer_or(lambda: s3.get_bucket_website(Bucket=bucket), ("NoSuchWebsiteConfiguration",))
         live.website = {k: v for k, v in website.items() if k != "ResponseMetadata"} if website else None
         live.payer = s3.get_bucket_request_payment(Bucket=bucket).get("Payer")
     _read_objects(s3, bucket, live, kms)
@@ -214,7 +191,7 @@ def _read_objects(s3, bucket: str, live: LiveBucket, kms) -> None:
             live.listing_truncated = True
             break
     for key in sample:
-        head = _get(functools.partial(s3.head_object, Bucket=bucket, Key=key), ("404", "NoSuchKey", "403"))
+        head = answer_or(functools.partial(s3.head_object, Bucket=bucket, Key=key), ("404", "NoSuchKey", "403"))
         live.sampled += 1
         key_id = (head or {}).get("SSEKMSKeyId")
         if key_id:
@@ -239,7 +216,7 @@ def _default_key(encryption: dict | None) -> str | None:
 
 def declared_for(plan: Plan, bucket: str) -> Declared:
     """The bucket's declaration in the stack's offline plan."""
-    mine = {r.type.rsplit(":", 1)[-1]: r.inputs for r in plan.resources if r.inputs.get("bucket") == bucket}
+    mine = plan.bucket_declarations(bucket)
     policy = mine.get("BucketPolicy") or mine.get("S3BucketPolicy")
     lifecycle = mine.get("BucketLifecycleConfiguration") or mine.get("IlmPolicy")
     cors = mine.get("BucketCorsConfiguration")
@@ -642,11 +619,9 @@ def minio_only(declared: Declared) -> list[Finding]:
 
 def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_client, kms_factory=None
               ) -> AdoptReport:
-    from cli.offline import PROJECT_ROOT, load_stack_config, project_name
-    from components.settings.gate import parse_settings
-
-    config, _ = load_stack_config(stack, PROJECT_ROOT, path=stack_file)
-    settings = parse_settings(config, project_name(PROJECT_ROOT), stack)
+    config, secret_keys = load_stack_config(stack, PROJECT_ROOT, path=stack_file)
+    project = project_name(PROJECT_ROOT)
+    settings = parse_settings(config, project, stack)
     apps = {app.name: app for app in settings.apps}
     if app_name not in apps:
         raise AdoptError(f"APP={app_name}: stack {stack} has no such app (it has {', '.join(apps)})")
@@ -654,7 +629,7 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
     if not app.adopt:
         raise AdoptError(f"apps.{app_name} does not adopt a bucket: set adopt: true and bucketName to the existing "
                          "bucket, then run make adopt again")
-    plan = evaluate_stack(stack, stack_file=stack_file)
+    plan = evaluate(stack, config, run_main, secret_keys=secret_keys, project=project)  # the stack file read once
     declared = declared_for(plan, app.bucket_name)
     s3 = client_factory(settings)
     kms = None
@@ -669,8 +644,9 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
         raise AdoptError("no credentials: make adopt reads the bucket with the admin credentials of the environment "
                          "(AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)") from None
     except botocore.exceptions.ClientError as error:
-        raise AdoptError(f"s3://{app.bucket_name} cannot be read with these credentials ({_code(error) or 'error'}): "
-                         "make adopt needs an admin who may read its configuration") from None
+        raise AdoptError(f"s3://{app.bucket_name} cannot be read with these credentials "
+                         f"({error_code(error) or 'error'}): make adopt needs an admin who may read its "
+                         "configuration") from None
     return AdoptReport(stack=stack, app=app_name, bucket=app.bucket_name, backend=settings.backend,
                        findings=assess(live, declared, settings, app))
 

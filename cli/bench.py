@@ -194,17 +194,17 @@ def policy_throughput(stack: str, config: dict, repeat: int) -> tuple[int, float
     return len(resources), in_process, len(resources) / min(walls)
 
 
-def _child(arguments: list[str]) -> tuple[float, int]:
-    """CPU seconds (user + system) and peak KiB of one child process (its own rusage, from wait4)."""
-    process = subprocess.Popen([sys.executable, *arguments], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments)} failed ({process.returncode}): {errors[-2000:]}")
+def _child(arguments: list[str], output: Path | None = None) -> tuple[float, int]:
+    """CPU seconds (user + system) and peak KiB of one child process (its own rusage, from wait4); its stdout goes
+    to `output` (or nowhere), its stderr to a file, so neither pipe can fill while it runs."""
+    with tempfile.TemporaryFile() as errors, (output.open("w") if output else open(os.devnull, "w")) as out:
+        process = subprocess.Popen([sys.executable, *arguments], cwd=PROJECT_ROOT, stdout=out, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(arguments)} failed ({process.returncode}): "
+                               f"{errors.read().decode(errors='replace')[-2000:]}")
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
@@ -225,17 +225,12 @@ def replay_main(plan_file: str) -> None:
     print(json.dumps(replayed.as_dict()))
 
 
-def _saved_plan(arguments: list[str], path: Path) -> None:
-    with path.open("w") as out:
-        subprocess.run([sys.executable, *arguments], cwd=PROJECT_ROOT, check=True, stdout=out)
-
-
 def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
     """Median CPU seconds of `plan --stack prod` with and without its policy summary and of the bare replay of the
     same resources, each a fresh process, run in turn `pairs` times; and the medians of the per-round ratios."""
     with tempfile.TemporaryDirectory() as directory:
         saved = Path(directory) / "prod.json"
-        _saved_plan(["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"], saved)
+        _child(["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"], saved)  # a warm-up that saves
         sides = {"plan": ["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"],
                  "plan with summary": ["-m", "cli", "plan", "--stack", "prod", "--json"],
                  "bare replay": ["-c", "import sys; from cli.bench import replay_main; replay_main(sys.argv[1])",
@@ -259,10 +254,9 @@ def large_stack(apps: int) -> dict[str, tuple[float, int, int]]:
         program = ("import json, sys; from cli.bench import synthetic_config; from cli.offline import evaluate, "
                    "run_main; plan = evaluate('bench', synthetic_config(int(sys.argv[1])), run_main); "
                    "json.dump(plan.as_dict(), sys.stdout)")
-        _saved_plan(["-c", program, str(apps)], saved)
+        own = _child(["-c", program, str(apps)], saved)  # the measured run is the one that saves the plan
         import json
-        count = sum(1 for _ in json.loads(saved.read_text())["resources"])
-        own = _child(["-c", program, str(apps)])
+        count = len(json.loads(saved.read_text())["resources"])
         bare = _child(["-c", "import sys; from cli.bench import replay_main; replay_main(sys.argv[1])", str(saved)])
     return {"program": (*own, count), "bare replay": (*bare, count)}
 
@@ -283,8 +277,9 @@ def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
           "package's settings and component code.\n")
     print(f"{'stack':<12}{'resources':>10}{'components s':>15}{'bare SDK s':>13}{'ratio':>8}  budget")
     within = True
+    measured: dict[str, tuple[float, float, float, int]] = {}
     for name, stack, config, pairs, seconds_budget in scenarios:
-        component, bare, ratio, count = compare(stack, config, pairs)
+        component, bare, ratio, count = measured[name] = compare(stack, config, pairs)
         ok = ratio <= RATIO_BUDGET and (seconds_budget is None or component <= seconds_budget)
         within &= ok
         print(f"{name:<12}{count:>10}{component:>15.3f}{bare:>13.3f}{ratio:>8.2f}  "
@@ -314,7 +309,7 @@ def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
 
     if large_apps:
         large = large_stack(large_apps)
-        hundred_component, hundred_bare, _, hundred_count = compare("bench", synthetic_config(100), 1)
+        hundred_component, hundred_bare, _, hundred_count = measured["100 apps"]
         print(f"\n{large_apps:,} apps, each side a process of its own (CPU, peak memory, per resource):")
         (own_s, own_kib, count), (bare_s, bare_kib, _) = large["program"], large["bare replay"]
         for side, (cpu, kib, _) in large.items():

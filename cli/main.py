@@ -27,9 +27,9 @@ from components.settings.types import SettingsError
 
 EXIT_CONFIG = 2
 EXIT_HAZARDS = 1
+"""`plan --base`: the change from the deployed plan has hazards; `adopt`: something will be lost or fail."""
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as a shell reports a command ended by Ctrl-C."""
-"""`plan --base`: the change from the deployed plan has hazards."""
 
 
 def _policy_sids(inputs: dict) -> str:
@@ -171,21 +171,17 @@ def plan_command(args: argparse.Namespace) -> int:
     change: types.ModuleType | None = None
     if args.base:
         change = importlib.import_module("cli.change")  # the change model loads for `--base` only
+    errors = (StackFileError, *((change.ChangeError,) if change else ()))
     try:
         base = change.read_base(args.base, args.stack) if change else None
         plan = evaluate_stack(args.stack, show_secrets=args.show_secrets, stack_file=args.stack_file)
     except SettingsError as error:
         print(str(error), file=sys.stderr)  # a header line, then one escaped line per problem
         return EXIT_CONFIG
-    except StackFileError as error:
+    except errors as error:
         print(one_line(str(error)), file=sys.stderr)
         return EXIT_CONFIG
-    except Exception as error:
-        if change is None or not isinstance(error, change.ChangeError):
-            raise
-        print(one_line(str(error)), file=sys.stderr)
-        return EXIT_CONFIG
-    if change is not None and base is not None:
+    if change is not None:
         result = change.compare(base, plan.as_dict(), plan.stack)
         print(json.dumps(result.as_dict(), indent=2) if args.json else change.render_change(result, str(args.base)))
         return EXIT_HAZARDS if result.hazards else 0

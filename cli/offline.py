@@ -33,6 +33,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from cli import provider_functions as functions
 from cli.stack_file import StackFileError, read_yaml_map
+from components import naming
 from components.messages import one_line
 from components.settings.readers import show
 
@@ -273,7 +274,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:s3:::{resource_id}"
         if token in AWS_BUCKET_TYPES:  # what an origin reads (`bucket_regional_domain_name`), as S3 names them
             state.update(bucketDomainName=f"{resource_id}.s3.amazonaws.com",
-                         bucketRegionalDomainName=f"{resource_id}.s3.{region}.amazonaws.com")
+                         bucketRegionalDomainName=naming.bucket_regional_domain(resource_id, region))
         elif token == "aws:kms/key:Key":
             resource_id = _mock_id(args.name)
             state.update(keyId=resource_id, arn=f"arn:aws:kms:{region}:{MOCK_ACCOUNT}:key/{resource_id}")
@@ -359,6 +360,15 @@ class RecordedResource:
         return {key: value for key, value in self.__dict__.items() if key != "registration"}
 
 
+def _holds_unknown(value: Any) -> bool:
+    """Whether a value holds the unknown marker anywhere, inside lists too."""
+    if isinstance(value, dict):
+        return any(_holds_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknown(item) for item in value)
+    return value == rpc.UNKNOWN
+
+
 class RecordingMonitor(MockMonitor):
     """The mock monitor, plus a record of each registration as the engine receives it."""
 
@@ -390,17 +400,10 @@ class RecordingMonitor(MockMonitor):
         so what is built from it is recorded as unknown, not null. (The SDK itself only notices an unknown at the top
         of the arguments or in an object: `rpc.struct_contains_unknowns` skips one directly inside a list, such as a
         statement's `resources`, and the stock monitor would hand the mocks None in its place.)"""
-        def holds_unknown(value: Any) -> bool:
-            if isinstance(value, dict):
-                return any(holds_unknown(item) for item in value.values())
-            if isinstance(value, list):
-                return any(holds_unknown(item) for item in value)
-            return value == rpc.UNKNOWN
-
         try:
-            if request.tok == "pulumi:pulumi:getResource":
-                return super().Invoke(request)
-            if request.tok not in functions.MODELLED_INVOKES or holds_unknown(json_format.MessageToDict(request.args)):
+            if request.tok != "pulumi:pulumi:getResource" and (
+                    request.tok not in functions.MODELLED_INVOKES
+                    or _holds_unknown(json_format.MessageToDict(request.args))):
                 return resource_pb2.ResourceInvokeResponse(unknown=True)
             return super().Invoke(request)
         finally:
@@ -507,6 +510,11 @@ class Plan:
 
     def of_type(self, token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == token]
+
+    def bucket_declarations(self, bucket: str) -> dict[str, dict]:
+        """What the plan declares for `bucket`, by resource kind (`Bucket`, `BucketPolicy`, `IlmPolicy`, ...): the
+        inputs of each resource whose `bucket` input names it."""
+        return {r.type.rsplit(":", 1)[-1]: r.inputs for r in self.resources if r.inputs.get("bucket") == bucket}
 
 
 

@@ -552,7 +552,7 @@ def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path
     (`reconcile_pack_config` of the same policy infos) and the same exceptions, run in the engine's order - every
     resource policy for each resource as Analyze does, with the arguments the SDK builds (no dependencies), then every
     stack policy as AnalyzeStack does. `make plan`'s summary; `make policy` and CI keep the protocol."""
-    from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs
+    from pulumi_policy import ResourceValidationArgs
 
     from policies.rules import RULES
     from policies.rules.pack import resource_violations, stack_violations
@@ -571,15 +571,12 @@ def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path
         found.append(Violation(policy=rule.name, level=config[rule.name]["level"], severity=rule.severity.value,
                                urn=urn, message=message, remediation=rule.remediation))
     active = [rule for rule in RULES if config[rule.name]["level"] != "disabled"]
+    resource_rules = [rule for rule in active if not rule.stack]
     for resource in viewed:
-        opts = PolicyResourceOptions(resource.opts.protect, resource.opts.ignore_changes,
-                                     resource.opts.delete_before_replace, resource.opts.aliases,
-                                     resource.opts.custom_timeouts, resource.opts.additional_secret_outputs,
-                                     resource.opts.parent)
-        for rule in (rule for rule in active if not rule.stack):
+        for rule in resource_rules:
             properties = config[rule.name]["properties"]
-            args = ResourceValidationArgs(resource.resource_type, resource.props, resource.urn, resource.name, opts,
-                                          None, properties)
+            args = ResourceValidationArgs(resource.resource_type, resource.props, resource.urn, resource.name,
+                                          resource.opts, None, properties)
             for message in resource_violations(rule, args, properties):
                 reported(rule, resource.urn, message)
     for rule in (rule for rule in active if rule.stack):

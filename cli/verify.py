@@ -51,7 +51,6 @@ at most 42 s."""
 OTHER_BUCKETS_TRIED = 20
 """The other apps' buckets `other-bucket-refused` tries at most (one listing each)."""
 PASS, FAIL, SKIPPED, NOT_APPLICABLE = "pass", "fail", "skipped", "not applicable"
-"""Every request: at most this many tries, with exponential backoff between them (botocore's standard mode)."""
 SCRATCH_PREFIX = naming.VERIFY_SCRATCH_PREFIX
 """Scratch objects go under each area's prefix, in a folder of their own."""
 OUTSIDE_PREFIX = "app-storage-verify-outside-areas/"
@@ -200,10 +199,11 @@ def _complete_from_outputs(target: Target, outputs: dict, app: str | None) -> No
 # --- requests -------------------------------------------------------------------------------------------------
 
 
-def _config(path_style: bool, signed: bool = True) -> Config:
+def client_config(addressing: str, signed: bool = True) -> Config:
+    """Bounded timeouts and tries (ATTEMPTS in all), S3 `addressing` (path, virtual or auto), SigV4 or unsigned."""
     return Config(signature_version="s3v4" if signed else UNSIGNED, connect_timeout=CONNECT_SECONDS,
                   read_timeout=READ_SECONDS, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
-                  s3={"addressing_style": "path" if path_style else "virtual"})
+                  s3={"addressing_style": addressing})
 
 
 def s3_client(connection: dict, credentials: dict | None = None, signed: bool = True):
@@ -213,7 +213,8 @@ def s3_client(connection: dict, credentials: dict | None = None, signed: bool = 
         "aws_access_key_id": connection["access_key_id"], "aws_secret_access_key": connection["secret_access_key"]
     } if connection.get("access_key_id") else {}
     return boto3.client("s3", endpoint_url=connection.get("endpoint") or None, region_name=connection["region"],
-                        config=_config(bool(connection.get("path_style")), signed), **(keys if signed else {}))
+                        config=client_config("path" if connection.get("path_style") else "virtual", signed),
+                        **(keys if signed else {}))
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def http(url: str, method: str = "GET", headers: dict | None = None) -> HttpAnsw
     raise AssertionError("unreachable")
 
 
-def _code(error: botocore.exceptions.ClientError) -> str:
+def error_code(error: botocore.exceptions.ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
@@ -295,7 +296,7 @@ class Verifier:
             raise _unreachable(error, self.endpoint) from None
         except botocore.exceptions.ClientError as error:
             message = error.response.get("Error", {}).get("Message", "")
-            found.status, found.detail = FAIL, f"{_code(error) or 'error'}: {message}".strip(": ")
+            found.status, found.detail = FAIL, f"{error_code(error) or 'error'}: {message}".strip(": ")
         except BaseException as error:  # Ctrl-C, SIGTERM, a bug: the check did not pass, and the run stops
             found.status, found.detail = SKIPPED, f"interrupted: {type(error).__name__}"
             shown = "interrupted"
@@ -353,7 +354,7 @@ class Verifier:
             try:
                 self.client.list_objects_v2(Bucket=self.target.bucket, Prefix=first, MaxKeys=1)
             except botocore.exceptions.ClientError as error:
-                outcome = _code(error)
+                outcome = error_code(error)
                 if outcome in AUTH_ERRORS:
                     check.status, check.detail = FAIL, f"{outcome}: the .env's access key or secret is not valid"
             else:
@@ -390,10 +391,10 @@ class Verifier:
         try:
             call()
         except botocore.exceptions.ClientError as error:
-            if _code(error) in DENIED:
-                check.detail = f"refused ({_code(error)})"
+            if error_code(error) in DENIED:
+                check.detail = f"refused ({error_code(error)})"
                 return True
-            check.status, check.detail = FAIL, f"{_code(error)} instead of AccessDenied"
+            check.status, check.detail = FAIL, f"{error_code(error)} instead of AccessDenied"
             return False
         check.status, check.detail = FAIL, allowed
         return False
@@ -430,8 +431,9 @@ class Verifier:
             tried = self.target.other_buckets[:OTHER_BUCKETS_TRIED]
             for other in tried:
                 listing = functools.partial(self.client.list_objects_v2, Bucket=other, MaxKeys=1)
-                if not self._expect_denied(check, listing, f"the identity may list bucket {other}"):
-                    if not check.detail.startswith("the identity"):
+                allowed = f"the identity may list bucket {other}"
+                if not self._expect_denied(check, listing, allowed):
+                    if check.detail != allowed:  # another error than a refusal: say which bucket gave it
                         check.detail = f"{other}: {check.detail}"
                     return
             left = len(self.target.other_buckets) - len(tried)
@@ -490,7 +492,7 @@ class Verifier:
         reason = ("the app has no CORS rules" if not self.target.cors_origins else
                   "MinIO answers CORS server-wide, not per bucket" if self.target.connection.get("backend") == "minio"
                   else "the rules allow any origin" if not origins else "")
-        url = self.object_url(f"{next(iter(self.target.areas.values()))}{SCRATCH_PREFIX}preflight")
+        url = self.object_url(f"{naming.verify_scratch_prefix(next(iter(self.target.areas.values())))}preflight")
         for name, origin, wanted in (("cors-allowed-origin", origins[0] if origins else "", True),
                                      ("cors-other-origin-refused", "https://not-an-allowed-origin.invalid", False)):
             with self.check(name) as check:
@@ -589,7 +591,7 @@ class Verifier:
         try:
             self.client.delete_object(Bucket=self.target.bucket, Key=key)
         except botocore.exceptions.ClientError as error:
-            return f"the scratch object could not be deleted ({_code(error) or 'error'})"
+            return f"the scratch object could not be deleted ({error_code(error) or 'error'})"
         self.scratch.remove(key)
         lifecycle = ("the scratch object deleted: a delete marker, which S3 replicates; the noncurrent versions on "
                      "both sides expire with the buckets' lifecycle")
@@ -600,7 +602,7 @@ class Verifier:
             _delete_every_version(s3_client(replica, self.admin), replication["replica_bucket_name"], key)
             _delete_every_version(s3_client(self.target.connection, self.admin), self.target.bucket, key)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-            code = _code(error) if isinstance(error, botocore.exceptions.ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, botocore.exceptions.ClientError) else type(error).__name__
             return f"{lifecycle} (the admin could not delete every version: {code or 'error'})"
         return "the scratch object and its replica deleted, every version (admin)"
 
@@ -611,8 +613,7 @@ class Verifier:
 def declared_settings(stack: str, bucket: str) -> dict:
     """What the stack declares for `bucket`, from its offline plan: the settings `drift_pairs` compares."""
     plan = evaluate_stack(stack)
-    mine = [r for r in plan.resources if r.inputs.get("bucket") == bucket]
-    by_kind = {r.type.rsplit(":", 1)[-1]: r.inputs for r in mine}
+    by_kind = plan.bucket_declarations(bucket)
     declared: dict[str, Any] = {}
     if "BucketVersioning" in by_kind or "S3BucketVersioning" in by_kind:
         versioning = by_kind.get("BucketVersioning") or by_kind.get("S3BucketVersioning") or {}
@@ -639,12 +640,16 @@ def declared_settings(stack: str, bucket: str) -> dict:
     return declared
 
 
-def _live(call: Callable[[], Any], missing: tuple[str, ...], absent: Any = None) -> Any:
+def answer_or(call: Callable[[], Any], missing: tuple[str, ...], absent: Any = None, unsupported: Any = None) -> Any:
+    """S3's answer, or `absent` where it says there is none (`missing` error codes); `unsupported` where the server
+    does not implement the API (MinIO leaves out some bucket APIs)."""
     try:
         return call()
     except botocore.exceptions.ClientError as error:
-        if _code(error) in missing:
+        if error_code(error) in missing:
             return absent
+        if error_code(error) in ("NotImplemented", "501"):
+            return unsupported
         raise
 
 
@@ -663,25 +668,25 @@ def drift_pairs(declared: dict, admin, bucket: str) -> list[tuple[str, Any, Any]
         live = admin.get_bucket_versioning(Bucket=bucket).get("Status") or "off"
         pairs.append(("versioning", declared["versioning"], live))
     if "encryption" in declared:
-        rules = _live(lambda: admin.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+        rules = answer_or(lambda: admin.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
             "Rules"], ("ServerSideEncryptionConfigurationNotFoundError",), [])
         live = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] if rules else "none"
         pairs.append(("encryption", declared["encryption"], live))
     if "public access block" in declared:
-        block = _live(lambda: admin.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+        block = answer_or(lambda: admin.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
                       ("NoSuchPublicAccessBlockConfiguration",), {})
         pairs.append(("public access block", declared["public access block"], {
             key: bool(block.get(key[0].upper() + key[1:])) for key in declared["public access block"]}))
     if "ownership" in declared:
-        rules = _live(lambda: admin.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"],
+        rules = answer_or(lambda: admin.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"],
                       ("OwnershipControlsNotFoundError",), [])
         pairs.append(("ownership", declared["ownership"], rules[0]["ObjectOwnership"] if rules else "none"))
     if "lifecycle rule ids" in declared:
-        rules = _live(lambda: admin.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+        rules = answer_or(lambda: admin.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
                       ("NoSuchLifecycleConfiguration",), [])
         pairs.append(("lifecycle rule ids", declared["lifecycle rule ids"], sorted(r.get("ID", "") for r in rules)))
     if "policy statements" in declared:
-        policy = _live(lambda: admin.get_bucket_policy(Bucket=bucket)["Policy"], ("NoSuchBucketPolicy",), "")
+        policy = answer_or(lambda: admin.get_bucket_policy(Bucket=bucket)["Policy"], ("NoSuchBucketPolicy",), "")
         live = sorted(s.get("Sid", "") for s in json.loads(policy)["Statement"]) if policy else []
         pairs.append(("policy statements", declared["policy statements"], live))
     return pairs

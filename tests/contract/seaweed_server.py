@@ -105,7 +105,6 @@ class SeaweedServer:
         self.ports: dict[str, int] = {}
         self.port = 0
         self.url = ""
-        self.startup_seconds = 0.0
         self.serving = False
 
     def __enter__(self) -> SeaweedServer:
@@ -175,7 +174,6 @@ class SeaweedServer:
                 return False
             if self._s3_answers():
                 self.serving = True
-                self.startup_seconds = time.monotonic() - started
                 self._check_policies_loaded()
                 return True
             time.sleep(0.1)

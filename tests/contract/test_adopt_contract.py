@@ -23,6 +23,11 @@ from tests.helpers import run_cli
 
 OTHER_ACCOUNT = "arn:aws:iam::111122223333:root"
 ADMIN = {"AWS_ACCESS_KEY_ID": "admin-testing", "AWS_SECRET_ACCESS_KEY": "admin-secret-never-printed"}
+PARTNER = {"Sid": "PartnerRead", "Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT}, "Action": "s3:GetObject"}
+
+
+def _policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +81,8 @@ def test_through_the_command_with_the_sdks_endpoint_variable_exit_codes_and_no_s
     clean = run_cli("adopt", "--stack", "adopt", "--app", "chat", "--stack-file", str(path), env=env)
     assert clean.returncode == 0, clean.stderr
     assert clean.stdout.splitlines()[-1].startswith("0 hazards")
-    s3.put_bucket_policy(Bucket="command-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "PartnerRead", "Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT}, "Action": "s3:GetObject",
-        "Resource": "arn:aws:s3:::command-bucket/shared/*"}]}))
+    s3.put_bucket_policy(Bucket="command-bucket", Policy=_policy(
+        {**PARTNER, "Resource": "arn:aws:s3:::command-bucket/shared/*"}))
     lost = run_cli("adopt", "--stack", "adopt", "--app", "chat", "--stack-file", str(path), "--json", env=env)
     assert lost.returncode == 1
     report = json.loads(lost.stdout)
@@ -106,18 +110,13 @@ def test_the_preflight_only_reads(server, tmp_path):
     assert sent and all(name.startswith(("Get", "Head", "List")) for name in sent), sent
 
 
-def _policy(bucket: str, *statements: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-PARTNER = {"Sid": "PartnerRead", "Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT}, "Action": "s3:GetObject"}
 
 
 def test_policy_statements_the_stack_drops_are_named_with_who_loses_access_and_can_be_kept(server, tmp_path):
     bucket = "policy-bucket"
     statement = {**PARTNER, "Resource": f"arn:aws:s3:::{bucket}/shared/*"}
     server.client("s3").create_bucket(Bucket=bucket)
-    server.client("s3").put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, statement))
+    server.client("s3").put_bucket_policy(Bucket=bucket, Policy=_policy(statement))
     report = preflight(server, stack_file(tmp_path, bucket))
     [lost] = report.hazards
     assert (lost.setting, lost.status) == ("bucket policy", "lost")
@@ -193,7 +192,7 @@ def test_a_public_policy_stops_serving(server, tmp_path):
     bucket = "public-bucket"
     s3 = server.client("s3")
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, {
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
         "Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{bucket}/site/*"}))
     report = preflight(server, stack_file(tmp_path, bucket))
@@ -299,7 +298,7 @@ def test_on_minio_the_admin_comes_from_minio_user_and_an_anonymous_policy_that_s
     found = {f["setting"]: f for f in json.loads(clean.stdout)["findings"]}
     assert found["quota"]["status"] == "skipped" and "mc quota info" in found["quota"]["now"]
     assert found["website hosting"]["status"] == "not applicable"
-    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, {
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
         "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"],
         "Resource": [f"arn:aws:s3:::{bucket}/*"]}))
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [

@@ -63,11 +63,6 @@ def http_status(url: str) -> int:
         return error.code
 
 
-def test_admin_created_both_buckets(server):
-    names = {bucket["Name"] for bucket in server.client().list_buckets()["Buckets"]}
-    assert {BUCKET, OTHER_BUCKET} <= names
-
-
 def test_identity_puts_gets_lists_and_deletes_under_its_prefix(app):
     app.put_object(Bucket=BUCKET, Key="uploads/a.txt", Body=b"a")
     assert app.get_object(Bucket=BUCKET, Key="uploads/a.txt")["Body"].read() == b"a"

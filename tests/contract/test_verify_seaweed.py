@@ -170,8 +170,7 @@ def test_a_wrong_secret_fails_the_credentials_check(dev):
 
 def test_a_missing_bucket_fails_the_bucket_and_leaves_the_key_unproven(dev):
     env = dev.env("chat", bucket="no-such-bucket-here")
-    result = run_cli("verify", "--env", str(env), "--from", str(dev.tmp / "outputs.json"), "--app", "chat",
-                     "--json")
+    result = dev.verify("chat", env, "--app", "chat")
     report = _report(result)
     [credentials, bucket] = report["checks"][:2]
     assert bucket["status"] == "fail" and result.returncode == 1

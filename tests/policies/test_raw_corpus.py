@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import ast
 import json
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from cli.offline import Plan, evaluate_stack
-from cli.policy import PACK_DIR, parse_pack_config
-from policies.rules import RULES
-from policies.rules.exceptions import WAIVED_NOTES
-from tests.helpers import ROOT, analyzed_stack, rule_messages, run_cli
+from cli.policy import PACK_DIR, analyzed_resources, check_in_process, open_pack
+from tests.helpers import ROOT, analyzed_stack, pack_config, plan_program, rule_messages, run_cli
 
 CORPUS = ROOT / "tests" / "fixtures" / "raw_corpus"
 STACKS = CORPUS / "stacks"
+PROD_CONFIG = PACK_DIR / "prod.json"
 POLICY_INPUTS = ("policy", "assumeRolePolicy")
 
 # program -> (what it shows, resource types it must declare: a program that declared nothing would pass vacuously)
@@ -60,8 +58,7 @@ MUTATIONS = [
      "Control"),
     ("cdn", "http-viewer", "cloudfront-viewer-https", "the default behaviour must redirect viewers to HTTPS"),
     ("cdn", "no-origin-group", "cloudfront-origin-failover", "must be read through an origin group"),
-    pytest.param("cdn", "no-failover", "cloudfront-origin-failover", "must target origin group",
-                 id="cdn-no-failover"),
+    ("cdn", "no-failover", "cloudfront-origin-failover", "must target origin group"),
     ("cdn", "hsts-without-preload", "cloudfront-hsts-preload", "must add the preload directive"),
     ("cdn", "no-waf", "cloudfront-waf", "must be protected by an AWS WAF web ACL"),
     ("cdn", "no-log-delivery", "cloudfront-access-logging", "must write standard logs"),
@@ -81,11 +78,7 @@ MUTATIONS = [
 ]
 
 
-def _case_id(case) -> str:
-    return case.id if hasattr(case, "id") else f"{case[0]}-{case[1]}"
-
-
-MUTATION_IDS = [_case_id(case) for case in MUTATIONS]
+MUTATION_IDS = [f"{program}-{mutation}" for program, mutation, *_ in MUTATIONS]
 
 
 def _stack_file(program: str, mutation: str | None, directory: Path) -> Path:
@@ -102,27 +95,12 @@ def _plan(program: str, mutation: str | None, directory: Path) -> Plan:
     return evaluate_stack("prod", root=CORPUS, stack_file=_stack_file(program, mutation, directory))
 
 
-@cache
-def _prod_rules() -> tuple[tuple[str, dict], ...]:
-    """The rules policies/prod.json makes mandatory, each with its config properties (the file's "all" level, then
-    the rule's own, as the engine reconciles them)."""
-    given = parse_pack_config((PACK_DIR / "prod.json").read_text(), "prod.json")
-    default = given.get("all", {}).get("level")
-    mandatory = []
-    for rule in RULES:
-        entry = given.get(rule.name, {})
-        if rule.name not in WAIVED_NOTES and (entry.get("level") or default or rule.level.value) == "mandatory":
-            mandatory.append((rule.name, entry.get("properties", {})))
-    return tuple(mandatory)
-
-
 def _mandatory_in_process(plan: Plan) -> dict[str, list[str]]:
-    """Rule -> its messages, for every mandatory rule of prod that reports (the pack's rule functions, in-process)."""
-    analyzed = analyzed_stack(plan)
-    found = {}
-    for name, properties in _prod_rules():
-        if messages := rule_messages(name, analyzed, properties):
-            found[name] = messages
+    """Rule -> its messages, for every rule policies/prod.json makes mandatory that reports (`make plan`'s in-process
+    check: the pack's rule functions, its config reconciliation and exceptions)."""
+    found: dict[str, list[str]] = {}
+    for violation in check_in_process(plan, PROD_CONFIG).mandatory:
+        found.setdefault(violation.policy, []).append(violation.message)
     return found
 
 
@@ -169,12 +147,20 @@ def test_each_mutation_fails_its_rule_in_process(program, mutation, rule, fragme
     assert any(fragment in message for message in found[rule]), found[rule]
 
 
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """One storage-guard process for every mutation, configured with policies/prod.json as `make policy` configures
+    it (each program's own `make policy` run is above)."""
+    with open_pack(_plan("cdn", None, tmp_path_factory.mktemp("pack")), config_file=PROD_CONFIG) as session:
+        yield session
+
+
 @pytest.mark.parametrize("program, mutation, rule, fragment", MUTATIONS, ids=MUTATION_IDS)
-def test_each_mutation_fails_make_policy(program, mutation, rule, fragment, tmp_path):
-    """Over the protocol the mutation exits 1, and the intended rule is the only mandatory one reported."""
-    code, report = _make_policy(_stack_file(program, mutation, tmp_path))
-    assert (code, _mandatory_policies(report)) == (1, {rule}), report["violations"]
-    assert any(fragment in v["message"] for v in report["violations"] if v["policy"] == rule)
+def test_each_mutation_fails_over_the_protocol(pack, program, mutation, rule, fragment, tmp_path):
+    """Over the Analyzer protocol the intended rule is the only mandatory one reported (so `make policy` exits 1)."""
+    report = pack.report(analyzed_resources(_plan(program, mutation, tmp_path)))
+    assert {v.policy for v in report.mandatory} == {rule}, report.violations
+    assert any(fragment in v.message for v in report.mandatory)
 
 
 def _declared_mutations(program: str) -> dict[str, str]:
@@ -187,7 +173,7 @@ def _declared_mutations(program: str) -> dict[str, str]:
 
 def test_every_mutation_a_program_declares_is_tested_against_the_rule_it_names():
     """Each program lists its mutations with the rule each breaks; this file tests exactly those, with that rule."""
-    tested = {(case.values if hasattr(case, "values") else case)[:3] for case in MUTATIONS}
+    tested = {case[:3] for case in MUTATIONS}
     declared = {(program, mutation, what.rsplit("(", 1)[1].rstrip(")"))
                 for program in PROGRAMS for mutation, what in _declared_mutations(program).items()}
     assert tested == declared
@@ -211,8 +197,6 @@ def test_a_bucket_v2_with_inline_settings_is_judged_by_them():
     `aws.s3.Bucket`'s blocks, so a hardened BucketV2 is not told it has none."""
     import pulumi
     import pulumi_aws as aws
-
-    from tests.helpers import analyzed_stack, pack_config, plan_program, rule_messages
 
     def program(inline: bool) -> None:
         logs = aws.s3.BucketV2("logs", bucket="corpus-inline-logs")

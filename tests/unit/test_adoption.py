@@ -17,7 +17,7 @@ from cli import change
 from cli.main import render_text
 from cli.offline import evaluate, run_main
 from components.settings.types import SettingsError
-from tests.helpers import as_config, policy_document, rule_messages, settings_for, stack_values
+from tests.helpers import analyzed_stack, as_config, policy_document, rule_messages, settings_for, stack_values
 
 PARTNER = {"Sid": "PartnerRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::chat-system/shared/*"}
@@ -173,7 +173,7 @@ def test_what_is_kept_is_declared_beside_the_stacks_own(adopted_plan):
     assert decrypt["Action"] == ["kms:Decrypt"] and decrypt["Resource"] == [OLD_KEY]
 
 
-def test_the_change_model_imports_the_adopted_bucket_and_creates_its_siblings(prod_plan):
+def test_the_change_model_imports_the_adopted_bucket_and_creates_its_siblings():
     without_chat = copy.deepcopy(stack_values("prod"))
     del without_chat["app-storage:apps"]["chat"]
     base = plan_of(without_chat).as_dict()
@@ -191,7 +191,6 @@ def test_the_change_model_imports_the_adopted_bucket_and_creates_its_siblings(pr
 def test_the_pack_judges_a_kept_statement_like_the_stacks_own():
     """A statement the gate lets through (anyone, under a condition that restricts nothing) is still a public allow
     to storage-guard's s3-bucket-policy-no-public-allow, as it would be in the stack's own policy."""
-    from tests.helpers import analyzed_stack
     loose = {**PARTNER, "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"],
              "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
     plan = plan_of(adopting(keep={"policyStatements": [loose]}))

@@ -17,12 +17,6 @@ import pytest
 
 from cli.offline import UNKNOWN_MARK
 from cli.provider_functions import (
-    CALLER_IDENTITY,
-    MINIO_POLICY_DOCUMENT,
-    MODELLED_INVOKES,
-    PARTITION,
-    POLICY_DOCUMENT,
-    REGION,
     ProviderFunctionError,
     go_json,
     minio_policy_document,
@@ -342,11 +336,6 @@ def test_partition_of_the_provider_region(provider_region, expected):
     result = partition(provider_region)
     assert (result["partition"], result["dnsSuffix"], result["reverseDnsPrefix"]) == expected
     assert result["id"] == result["partition"]
-
-
-def test_the_modelled_functions():
-    assert {CALLER_IDENTITY, POLICY_DOCUMENT, REGION, PARTITION, MINIO_POLICY_DOCUMENT} == MODELLED_INVOKES
-    assert MINIO_POLICY_DOCUMENT == "minio:index/getIamPolicyDocument:getIamPolicyDocument"  # pulumi_minio's token
 
 
 # --- under the offline plan ------------------------------------------------------------------------------------

@@ -308,8 +308,8 @@ def test_a_missing_bucket_leaves_the_key_unproven():
 def test_botocore_is_given_three_tries_in_all():
     """botocore's `max_attempts` counts retries after the first (four requests for 3); `total_max_attempts` counts
     every try (botocore docs, "Retries": total_max_attempts)."""
-    from cli.verify import ATTEMPTS, _config
-    assert _config(path_style=True).retries == {"total_max_attempts": ATTEMPTS, "mode": "standard"} and ATTEMPTS == 3
+    from cli.verify import ATTEMPTS, client_config
+    assert client_config("path").retries == {"total_max_attempts": ATTEMPTS, "mode": "standard"} and ATTEMPTS == 3
 
 
 def test_scratch_objects_expire_a_day_after_an_interrupted_run_on_both_backends(prod_plan, dev_plan):
