@@ -21,8 +21,9 @@ import boto3
 import botocore.exceptions
 
 from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, project_name, run_main
-from cli.verify import NETWORK_ERRORS, answer_or, client_config, error_code
+from cli.verify import NETWORK_ERRORS, answer_or, client_config, error_code, shown_endpoint
 from components import documents
+from components.messages import one_line
 from components.settings.gate import parse_settings
 from components.settings.types import AppSettings, StackSettings
 
@@ -631,15 +632,19 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
                          "bucket, then run make adopt again")
     plan = evaluate(stack, config, run_main, secret_keys=secret_keys, project=project)  # the stack file read once
     declared = declared_for(plan, app.bucket_name)
-    s3 = client_factory(settings)
-    kms = None
-    if settings.backend == "aws":
-        kms = kms_factory(settings) if kms_factory else boto3.client("kms", region_name=settings.region)
-    endpoint = getattr(getattr(s3, "meta", None), "endpoint_url", "")
+    endpoint = endpoint_from_environment() or "the S3 endpoint"
     try:
+        s3 = client_factory(settings)
+        endpoint = getattr(getattr(s3, "meta", None), "endpoint_url", "") or endpoint
+        kms = None
+        if settings.backend == "aws":
+            kms = kms_factory(settings) if kms_factory else boto3.client("kms", region_name=settings.region)
         live = read_live(s3, app.bucket_name, settings.backend, kms)
     except NETWORK_ERRORS as error:
-        raise AdoptError(f"{endpoint} cannot be reached: {type(error).__name__}") from None
+        raise AdoptError(f"{shown_endpoint(endpoint)} cannot be reached: {type(error).__name__}") from None
+    except ValueError as error:  # botocore refuses an endpoint URL it cannot use
+        raise AdoptError(f"the endpoint cannot be used ({one_line(str(error))}): check AWS_ENDPOINT_URL_S3 and "
+                         "AWS_ENDPOINT_URL") from None
     except botocore.exceptions.NoCredentialsError:
         raise AdoptError("no credentials: make adopt reads the bucket with the admin credentials of the environment "
                          "(AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)") from None
@@ -647,6 +652,8 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
         raise AdoptError(f"s3://{app.bucket_name} cannot be read with these credentials "
                          f"({error_code(error) or 'error'}): make adopt needs an admin who may read its "
                          "configuration") from None
+    except botocore.exceptions.BotoCoreError as error:  # e.g. a profile that does not exist
+        raise AdoptError(f"the admin client cannot be set up: {one_line(str(error))}") from None
     return AdoptReport(stack=stack, app=app_name, bucket=app.bucket_name, backend=settings.backend,
                        findings=assess(live, declared, settings, app))
 

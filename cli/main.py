@@ -312,6 +312,9 @@ def verify_command(args: argparse.Namespace) -> int:
     except (verify.VerifyError, SettingsError, StackFileError) as error:
         print(f"make verify: {one_line(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
+    except (verify.botocore.exceptions.BotoCoreError, ValueError) as error:  # a client that cannot be set up
+        print(f"make verify: the S3 client cannot be set up: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         print("make verify: interrupted (Ctrl-C); no verdict, the run's scratch objects were removed", file=sys.stderr)
         return EXIT_INTERRUPTED

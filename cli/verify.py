@@ -245,8 +245,14 @@ def error_code(error: botocore.exceptions.ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def shown_endpoint(endpoint: str) -> str:
+    """An endpoint URL as a message may show it: scheme, host and port, never credentials written into it."""
+    parts = urllib.parse.urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts.hostname else "?"
+
+
 def _unreachable(error: Exception, endpoint: str) -> VerifyError:
-    return VerifyError(f"{endpoint} cannot be reached within {CONNECT_SECONDS} s ({ATTEMPTS} tries): "
+    return VerifyError(f"{shown_endpoint(endpoint)} cannot be reached within {CONNECT_SECONDS} s ({ATTEMPTS} tries): "
                        f"{type(error).__name__}")
 
 

@@ -221,12 +221,14 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         AppAlarms(f"{name}-alarms", AppAlarmsArgs(
             app_name=app.name, bucket_name=app.bucket_name, region=stack.region, alerts=app.alerts,
             topic_arn=alert_topics[0], edge_topic_arn=alert_topics[1],
-            storage_classes=tuple(t.storage_class for rule in app.lifecycle for t in rule.transitions),
+            storage_classes=tuple(t.storage_class for rule in app.lifecycle + app.keep.lifecycle
+                                  for t in rule.transitions),
             distribution_id=cdn.distribution_id if cdn else None,
             replica_bucket_name=replica_bucket if stack.replication else None,
             replication_rule_id=REPLICATION_RULE_ID,
             replication_time_control=bool(stack.replication and stack.replication.replication_time_control),
             budget_name=app_budget_name(app.bucket_name), tags=tags,
+            bucket_resource=storage,
         ), child)
     trust = app.identity.trust
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(

@@ -249,6 +249,9 @@ class AppAlarmsArgs:
     replication_rule_id: str = ""
     replication_time_control: bool = False
     budget_name: str = ""
+    bucket_resource: pulumi.Resource | None = None
+    """The app's bucket (its SecureBucket), waited for before the metric configuration is put: the configuration
+    names the bucket by its plain name, which carries no dependency. Default: none (the bucket exists)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -293,8 +296,9 @@ class AppAlarms(pulumi.ComponentResource):
         bucket, alerts = args.bucket_name, args.alerts
         # Request metrics (CloudWatch request metrics are off by default and billed per metric): every error-rate
         # and request-rate alarm reads them.
+        waits = pulumi.ResourceOptions(parent=self, depends_on=[args.bucket_resource] if args.bucket_resource else [])
         metrics = aws.s3.BucketMetric(f"{name}-request-metrics", bucket=bucket, name=REQUEST_METRICS_FILTER_ID,
-                                      region=args.region, opts=child)
+                                      region=args.region, opts=waits)
         after_metrics = pulumi.ResourceOptions(parent=self, depends_on=[metrics])
 
         def alarm(role: str, description: str, threshold: float, region: str | None = None,

@@ -316,3 +316,18 @@ def test_on_minio_the_admin_comes_from_minio_user_and_an_anonymous_policy_that_s
     missing = run_cli("adopt", "--stack", "adopt", "--app", "chat", "--stack-file", str(path),
                       env={k: v for k, v in env.items() if k != "MINIO_PASSWORD"})
     assert missing.returncode == 2 and "MINIO_USER and MINIO_PASSWORD" in missing.stderr
+
+
+def test_a_client_that_cannot_be_set_up_is_one_line_exit_2_and_credentials_in_the_url_are_not_shown(tmp_path):
+    """A profile that does not exist (botocore's ProfileNotFound) and an endpoint URL botocore refuses are bad input:
+    one line, exit 2, no traceback; an endpoint with credentials in it is shown by scheme, host and port only."""
+    path = stack_file(tmp_path, "any-bucket")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    cases = [{"AWS_PROFILE": "no-such-profile-here"}, {**ADMIN, "AWS_ENDPOINT_URL_S3": "not a url"},
+             {**ADMIN, "AWS_ENDPOINT_URL_S3": "http://user:hunter2@127.0.0.1:9"}]
+    for extra in cases:
+        result = run_cli("adopt", "--stack", "adopt", "--app", "chat", "--stack-file", str(path),
+                         env={**base, **extra})
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (extra, result.stderr)
+        assert result.stderr.startswith("make adopt: ") and len(result.stderr.strip().splitlines()) == 1
+        assert "hunter2" not in result.stdout + result.stderr

@@ -89,3 +89,15 @@ def test_a_service_aws_documents_without_a_trust_condition_passes_without_one(st
                 "assumeRolePolicy")(analyzed)
     config = pack_config("prod").get("iam-role-trust-restricted")
     assert rule_messages("iam-role-trust-restricted", analyzed, config) == []
+
+
+def test_a_lifecycle_filter_a_preview_leaves_unknown_is_not_taken_for_a_narrow_one(stacks):
+    """In a preview of a new bucket the noncurrent rule's `filter` may be unknown: the rule skips it rather than
+    report a versioned bucket as never expiring noncurrent versions."""
+    from policies.rules.common import UNKNOWN
+    from tests.policies.cases import props
+    analyzed = _fixture(stacks, next(case for case in CASES if case.rule == "s3-noncurrent-version-expiry"))
+    for rule in props(analyzed, "chat-storage-lifecycle")["rules"]:
+        rule["filter"] = UNKNOWN
+    assert rule_messages("s3-noncurrent-version-expiry", analyzed, pack_config("prod").get(
+        "s3-noncurrent-version-expiry")) == []

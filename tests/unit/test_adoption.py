@@ -10,6 +10,7 @@ deployment, so the inputs need not match what the provider reads; with the ID st
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -198,3 +199,12 @@ def test_the_pack_judges_a_kept_statement_like_the_stacks_own():
     assert any("PartnerRead" in m and "chat-system" in m for m in messages), messages
     clean = plan_of(adopting(keep={"policyStatements": [PARTNER]}))
     assert not rule_messages("s3-bucket-policy-no-public-allow", analyzed_stack(clean))
+
+
+def test_the_storage_alarm_counts_the_storage_classes_of_kept_rules():
+    """A kept rule that moves objects to GLACIER makes the bucket hold GLACIER bytes: the storage alarm sums them."""
+    kept = {**KEPT_RULE, "transitions": [{"days": 1, "storageClass": "GLACIER"}], "expireDays": 30}
+    plan = plan_of(adopting(keep={"lifecycle": [kept]}))
+    [alarm] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+               if r.name == "chat-alarms-storage-bytes"]
+    assert "GlacierStorage" in json.dumps(alarm.inputs["metricQueries"])

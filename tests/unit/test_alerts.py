@@ -252,3 +252,13 @@ def test_an_app_does_not_inherit_the_stacks_budget():
                                     if k != "appMonthlyBudgetUsd"}
     assert all(app.alerts.monthly_budget_usd is None for app in settings_for(values).apps)
     assert all(app.alerts.storage_bytes == 500_000_000_000 for app in settings.apps)
+
+
+def test_the_request_metric_configuration_waits_for_the_bucket(prod_plan):
+    """A BucketMetric names its bucket by its plain name, which carries no dependency: AppAlarms waits for the app's
+    SecureBucket explicitly, so a new app's metric configuration is never put before its bucket exists."""
+    buckets = {r.inputs["bucket"]: r.urn for r in prod_plan.of_type("aws:s3/bucket:Bucket")}
+    metrics = prod_plan.of_type("aws:s3/bucketMetric:BucketMetric")
+    assert metrics
+    for metric in metrics:
+        assert buckets[metric.inputs["bucket"]] in metric.options["dependsOn"], metric.name
