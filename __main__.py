@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.app_storage import AppStorage
+from components.app_storage import AppStorage, StackShared
 from components.aws.alerts import StackAlerts, StackAlertsArgs, alert_topic_name, has_alerts, stack_budget_name
 from components.aws.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.aws.log_bucket import LogBucket, log_bucket_args_by_region
@@ -38,9 +38,10 @@ if settings.backend == "aws" and has_alerts(settings):
     alert_topic_arn, edge_alert_topic_arn = stack_alerts.topic_arn, stack_alerts.edge_topic_arn
     pulumi.export("alerts_topic_arn", alert_topic_arn)
 
+shared = StackShared(web_acl_arn=web_acl_arn, log_buckets=log_buckets, alert_topic_arn=alert_topic_arn,
+                     edge_alert_topic_arn=edge_alert_topic_arn)
 for app in settings.apps:
-    storage = AppStorage(app.name, app, settings, web_acl_arn=web_acl_arn, log_buckets=log_buckets,
-                         alert_topic_arn=alert_topic_arn, edge_alert_topic_arn=edge_alert_topic_arn)
+    storage = AppStorage.of_stack(app, settings, shared)
     pulumi.export(app.name, storage.outputs())
     for key, value in storage.secret_outputs().items():
         pulumi.export(secret_output_name(app.name, key), value)

@@ -372,8 +372,11 @@ def _holds_unknown(value: Any) -> bool:
 class RecordingMonitor(MockMonitor):
     """The mock monitor, plus a record of each registration as the engine receives it."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, show_secrets: bool = False):
+    def __init__(self, mocks: pulumi.runtime.Mocks, show_secrets: bool = False,
+                 project_and_stack: tuple[str, str] | None = None):
+        """`project_and_stack`: whose URNs it makes when it serves another process (default: this program's)."""
         super().__init__(mocks)
+        self.project_and_stack = project_and_stack
         self.recorded: list[RecordedResource] = []
         self.show_secrets = show_secrets
         self._thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -422,7 +425,8 @@ class RecordingMonitor(MockMonitor):
             parent_chain = parent.split("::")[2]
             if parent_chain != "pulumi:pulumi:Stack":
                 type_ = f"{parent_chain}${type_}"
-        return "::".join([f"urn:pulumi:{pulumi.get_stack()}", pulumi.get_project(), type_, name])
+        project, stack = self.project_and_stack or (pulumi.get_project(), pulumi.get_stack())
+        return "::".join([f"urn:pulumi:{stack}", project, type_, name])
 
     def _alias_urns(self, request) -> list[str]:
         """The URNs a resource's `aliases` name, resolved as the engine resolves alias specs: a missing name,

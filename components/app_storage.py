@@ -2,17 +2,23 @@
 
 This is the only place that chooses between backends. It exposes the neutral `connection` that the
 `.env` dialects are rendered from, and the app's `env` in its own dialect.
-"""
 
-from __future__ import annotations
+The stack program hands each app the settings the gate validated for the whole stack (`AppStorage.of_stack`);
+another language's program passes `AppStorageArgs`, read by the same gate before anything is declared. The
+Pulumi SDK's component analyzer reads this class's annotations as objects (the package schema): no postponed
+annotations in this module.
+"""
 
 import dataclasses
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pulumi
 
-from components import dialects, documents, naming
+from components import PACKAGE_NAME, dialects, documents, naming
+from components.app_storage_args import AppStorageArgs
 from components.aws.account import account_id
 from components.aws.alerts import AppAlarms, AppAlarmsArgs, app_budget_name
 from components.aws.app_identity import AppIdentity, AppIdentityArgs
@@ -23,56 +29,131 @@ from components.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from components.connection import StorageConnection, backend_endpoint
 from components.minio.minio_bucket import MinioBucket, MinioBucketArgs
 from components.minio.minio_identity import MinioIdentity, MinioIdentityArgs
+from components.settings.component_inputs import InputProblems, read_component_inputs
+from components.settings.gate import current_stack_config
 from components.settings.types import AppSettings, StackSettings, Trust
+
+TYPE = f"{PACKAGE_NAME}:index:AppStorage"
 
 
 def resource_tags(app: AppSettings, stack: StackSettings) -> dict[str, str]:
     return {"app-storage:app": app.name, "app-storage:stack": stack.stack, **stack.tags}
 
 
+@dataclass(frozen=True)
+class StackShared:
+    """What a stack declares once and every app uses: its web ACL, its log buckets (region -> the LogBucket, or an
+    existing bucket's name), its alert topics. Default: none of them."""
+    web_acl_arn: pulumi.Input[str] | None = None
+    log_buckets: Mapping[str, LogBucket | str] = field(default_factory=dict)
+    alert_topic_arn: pulumi.Input[str] | None = None
+    edge_alert_topic_arn: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ValidatedApp:
+    """An app as the gate read it, its stack's settings, and what the stack shares with it."""
+    app: AppSettings
+    stack: StackSettings
+    shared: StackShared = field(default_factory=StackShared)
+    warnings: tuple[str, ...] = ()
+    """Logged against the component (a stack's program logs the stack's own warnings once)."""
+
+
+class Connection(TypedDict):
+    """How the app reaches its storage, in no app's dialect (the secret key is the separate secretAccessKey)."""
+    backend: str
+    """aws or minio."""
+    region: str
+    """The region clients sign for."""
+    bucket: str
+    """The bucket's name."""
+    access_key_id: str | None
+    """The current access key (none for a role)."""
+    area_prefixes: dict[str, str]
+    """Area name -> key prefix."""
+    public_areas: list[str]
+    """The areas read without signing."""
+    presign_seconds: dict[str, int]
+    """Private area -> lifetime of its presigned URLs."""
+    endpoint: str | None
+    """URL with scheme on MinIO; none on AWS."""
+    path_style: bool
+    """Path-style addressing (MinIO)."""
+    use_tls: bool
+    """TLS to the endpoint."""
+    public_base_url: str | None
+    """Where the public areas are read without signing."""
+    cdn_domain: str | None
+    """The CDN's host, when one serves the public areas."""
+    web_identity_role_arn: str | None
+    """A role assumed with an OIDC token (AWS_ROLE_ARN)."""
+
+
+class ReplicaTarget(TypedDict):
+    """Where S3 replicates the app's objects."""
+    replica_bucket_name: str
+    """The replica bucket."""
+    replica_region: str
+    """Its region."""
+    role_name: str
+    """The role S3 assumes to replicate."""
+    replication_time_control: bool
+    """Whether S3 RTC (15 minutes) is on."""
+
+
 class AppStorage(pulumi.ComponentResource):
+    """One application's object storage on AWS or MinIO: its bucket (encrypted, versioned, private, with its CORS
+    and lifecycle rules), an identity that may use only the app's areas, and optionally a replica and a CloudFront
+    distribution for its public areas; outputs the connection and the app's .env values in its dialect."""
+
     bucket_name: pulumi.Output[str]
+    """The bucket's name."""
     bucket_arn: pulumi.Output[str]
+    """The bucket's ARN."""
     region: pulumi.Output[str]
+    """The bucket's region."""
     identity_name: str
     """The app's IAM or MinIO user, or its IAM role."""
     identity_kind: str
+    """user or role."""
     role_arn: pulumi.Output[str | None]
+    """The app's role (kind role)."""
     access_key_id: pulumi.Output[str | None]
+    """The current access key's id (none for a role)."""
     secret_access_key: pulumi.Output[str | None]
-    """The current key's secret (None for a role)."""
+    """The current key's secret (none for a role)."""
     previous_secret_access_key: pulumi.Output[str | None]
     """While a rotation keeps it live, the previous key's secret."""
-    access_keys: pulumi.Output[list]
-    """Each live key's generation and id (no secrets)."""
-    identity_generations: tuple[int, ...]
-    """The live keys' generations, current first (none for a role)."""
-    connection: StorageConnection
+    access_keys: pulumi.Output[list[dict[str, Any]]]
+    """Each live key's generation, access_key_id and whether it is current (no secrets)."""
+    connection: Connection
+    """How the app reaches its storage (everything but the secret key)."""
     dialect: str
+    """The .env naming the app reads."""
     cors_origins: list[str]
     """Every origin the app's CORS rules allow (`*` where one allows any): what `make verify` preflights."""
-    replication: dict | None
-    """Where S3 replicates the app's objects (`replica_bucket_name`, `replica_region`, the `role_name` S3 assumes,
-    `replication_time_control`), or None: what `make verify` checks replication against."""
-    env: pulumi.Output[dict]
+    replication: ReplicaTarget | None
+    """Where S3 replicates the app's objects, or none: what `make verify` checks replication against."""
+    env: pulumi.Output[dict[str, str]]
     """The app's `.env` values in its dialect (a secret: it holds the secret key)."""
 
-    def __init__(self, name: str, app: AppSettings, stack: StackSettings,
-                 opts: pulumi.ResourceOptions | None = None, web_acl_arn: pulumi.Input[str] | None = None,
-                 log_buckets: Mapping[str, LogBucket] | None = None, alert_topic_arn: pulumi.Input[str] | None = None,
-                 edge_alert_topic_arn: pulumi.Input[str] | None = None):
-        """`web_acl_arn`: the stack's EdgeFirewall, which the app's distribution sits behind (`cdn.waf: managed`);
-        default: `cdn.webAclArn`, or none. `log_buckets`: region -> the stack's LogBucket there (aws), receiving the
-        server access logs of the bucket and replica of that region and the CDN's logs; default: no access logs.
-        `alert_topic_arn`: the stack's StackAlerts topic (aws), which the app's alarms (AppAlarms) and budget notify,
-        `edge_alert_topic_arn` its us-east-1 topic for the CDN alarm (default: the same); default: no alarms."""
-        super().__init__("app-storage:index:AppStorage", name, None, opts)
+    def __init__(self, name: str, args: AppStorageArgs, opts: pulumi.ResourceOptions | None = None, *,
+                 validated: ValidatedApp | None = None):
+        """`args`: the app's keys and the stack keys it needs, read by the settings gate here, before anything is
+        declared; bad ones raise `pulumi.InputPropertiesError` naming each input. `validated`: instead, an app the
+        stack program validated with its whole stack (`of_stack`), with what the stack shares."""
+        if validated is None:
+            validated = _validated_from_inputs(name, args)
+        app, stack, shared = validated.app, validated.stack, validated.shared
+        super().__init__(TYPE, name, None, opts)
+        for warning in validated.warnings:
+            pulumi.log.warn(warning, resource=self)
         child = pulumi.ResourceOptions(parent=self)
         if stack.backend == "minio":
             storage, identity, delivery = _declare_on_minio(name, app, stack, child)
         else:
-            storage, identity, delivery = _declare_on_aws(name, app, stack, child, web_acl_arn, log_buckets or {},
-                                                          (alert_topic_arn, edge_alert_topic_arn))
+            storage, identity, delivery = _declare_on_aws(name, app, stack, child, shared)
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -85,7 +166,7 @@ class AppStorage(pulumi.ComponentResource):
         self.previous_secret_access_key = identity.previous_secret_access_key
         self.access_keys = identity.access_keys
         web_identity = app.identity.trust is not None and app.identity.trust.oidc_provider_arn is not None
-        self.connection = StorageConnection(
+        connection = StorageConnection(
             backend=stack.backend,
             region=stack.region,
             bucket=storage.bucket_name,
@@ -98,18 +179,25 @@ class AppStorage(pulumi.ComponentResource):
             **delivery,
             **backend_endpoint(stack),
         )
-        self.identity_generations = app.identity.live_generations
+        self._live_generations = app.identity.live_generations
         self.dialect = app.dialect
         self.cors_origins = sorted({origin for rule in app.cors for origin in rule.origins})
-        self.replication = {
-            "replica_bucket_name": naming.replica_bucket_name(app.bucket_name),
-            "replica_region": stack.replication.region,
-            "role_name": naming.replication_role_name(app.bucket_name),
-            "replication_time_control": stack.replication.replication_time_control,
-        } if stack.backend == "aws" and stack.replication else None  # the names Replication declares
-        self.env = pulumi.Output.secret(self.connection.resolved().apply(
-            lambda connection: dialects.render_env(app.dialect, connection)))
+        self.replication = ReplicaTarget(
+            replica_bucket_name=naming.replica_bucket_name(app.bucket_name),
+            replica_region=stack.replication.region,
+            role_name=naming.replication_role_name(app.bucket_name),
+            replication_time_control=stack.replication.replication_time_control,
+        ) if stack.backend == "aws" and stack.replication else None  # the names Replication declares
+        self.connection = Connection(**connection.without_secrets())  # type: ignore[typeddict-item]
+        self.env = pulumi.Output.secret(connection.resolved().apply(
+            lambda resolved: dialects.render_env(app.dialect, resolved)))
         self.register_outputs({**self.outputs(), **self.secret_outputs()})
+
+    @classmethod
+    def of_stack(cls, app: AppSettings, stack: StackSettings, shared: StackShared | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> "AppStorage":
+        """The app as a stack's program declares it: validated with the whole stack (cross-app names included)."""
+        return cls(app.name, {}, opts, validated=ValidatedApp(app, stack, shared or StackShared()))
 
     def outputs(self) -> dict:
         """The app's plain stack output: no secret in it, so a StackReference reads it as plain values."""
@@ -122,7 +210,7 @@ class AppStorage(pulumi.ComponentResource):
             "role_arn": self.role_arn,
             "access_key_id": self.access_key_id,
             "access_keys": self.access_keys,
-            "connection": self.connection.without_secrets(),
+            "connection": self.connection,
             "dialect": self.dialect,
             "cors_origins": self.cors_origins,
             "replication": self.replication,
@@ -131,14 +219,34 @@ class AppStorage(pulumi.ComponentResource):
     def secret_outputs(self) -> dict:
         """The app's secret values, each exported on its own as `naming.secret_output_name(app, key)`."""
         secrets = {"secret_access_key": self.secret_access_key, "env": self.env}
-        if len(self.identity_generations) > 1:
+        if len(self._live_generations) > 1:
             secrets["previous_secret_access_key"] = self.previous_secret_access_key
         return secrets
 
 
-def _target(log_buckets: Mapping[str, LogBucket], region: str) -> str | None:
+def _validated_from_inputs(name: str, args: AppStorageArgs) -> ValidatedApp:
+    """A component call's inputs through the settings gate; every problem raised at once, as the engine's per-input
+    errors, before anything is declared."""
+    try:
+        read = read_component_inputs(name, args, current_stack_config(), pulumi.get_project(), pulumi.get_stack())
+    except InputProblems as problems:
+        raise pulumi.InputPropertiesError(str(problems), [
+            {"property_path": path, "reason": reason} for path, reason in problems.problems]) from None
+    shared = StackShared(log_buckets=read.log_buckets, alert_topic_arn=read.alert_topic_arn,
+                         edge_alert_topic_arn=read.edge_alert_topic_arn)
+    return ValidatedApp(read.app, read.stack, shared, read.warnings)
+
+
+def _target(log_buckets: Mapping[str, LogBucket | str], region: str) -> str | None:
     """The name of the stack's log bucket in `region`, where there is one."""
-    return log_buckets[region].target_bucket if region in log_buckets else None
+    log_bucket = log_buckets.get(region)
+    return log_bucket.target_bucket if isinstance(log_bucket, LogBucket) else log_bucket
+
+
+def _log_bucket_resource(log_buckets: Mapping[str, LogBucket | str], region: str) -> LogBucket | None:
+    """The stack's LogBucket in `region`, which delivery waits for (none for an existing bucket named by a caller)."""
+    log_bucket = log_buckets.get(region)
+    return log_bucket if isinstance(log_bucket, LogBucket) else None
 
 
 def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
@@ -146,12 +254,12 @@ def _public_prefixes(app: AppSettings) -> tuple[str, ...]:
 
 
 def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pulumi.ResourceOptions,
-                    web_acl_arn: pulumi.Input[str] | None = None, log_buckets: Mapping[str, LogBucket] | None = None,
-                    alert_topics: tuple[pulumi.Input[str] | None, pulumi.Input[str] | None] = (None, None)):
+                    shared: StackShared):
     """Declare the app on AWS; returns (storage, identity, how public areas are reached: connection fields)."""
     tags = resource_tags(app, stack)
     public_prefixes = _public_prefixes(app)
-    log_buckets = log_buckets or {}
+    log_buckets = shared.log_buckets
+    alert_topics = (shared.alert_topic_arn, shared.edge_alert_topic_arn)
     replica_bucket = naming.replica_bucket_name(app.bucket_name)
     cdn = None
     if stack.cdn and public_prefixes:
@@ -169,8 +277,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             certificate_arn=stack.cdn.certificate_arn,
             hosted_zone_id=stack.cdn.hosted_zone_id,
             log_bucket=stack.cdn.log_bucket or _target(log_buckets, stack.region),
-            log_bucket_resource=None if stack.cdn.log_bucket else log_buckets.get(stack.region),
-            web_acl_arn=web_acl_arn or stack.cdn.web_acl_arn,
+            log_bucket_resource=None if stack.cdn.log_bucket else _log_bucket_resource(log_buckets, stack.region),
+            web_acl_arn=shared.web_acl_arn or stack.cdn.web_acl_arn,
             hsts_preload=stack.cdn.hsts_preload,
             replica=(replica_bucket, stack.replication.region) if stack.replication else None,
             tags=tags,
@@ -194,7 +302,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         cloudfront_distribution_arn=cdn.distribution_arn if cdn else None,
         public_without_cdn=stack.public_without_cdn,
         log_bucket=_target(log_buckets, stack.region),
-        log_bucket_resource=log_buckets.get(stack.region),
+        log_bucket_resource=_log_bucket_resource(log_buckets, stack.region),
         tags=tags,
     )
     storage = SecureBucket(f"{name}-storage", bucket_args, child)
@@ -211,7 +319,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
                 public_prefixes=public_prefixes if cdn else (),
                 cloudfront_distribution_arn=cdn.distribution_arn if cdn else None, public_without_cdn=False,
                 log_bucket=_target(log_buckets, stack.replication.region),
-                log_bucket_resource=log_buckets.get(stack.replication.region)),
+                log_bucket_resource=_log_bucket_resource(log_buckets, stack.replication.region)),
             storage_class=stack.replication.storage_class,
             replication_time_control=stack.replication.replication_time_control,
             replication_metrics=alert_topics[0] is not None,  # the replication alarms read them

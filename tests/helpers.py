@@ -129,3 +129,55 @@ def set_path(properties: dict, path: str, new_value) -> None:
         current[int(last)] = new_value
     else:
         current[last] = new_value
+
+
+def _python_keys(value, hint):
+    """Config-shaped `value` (camelCase keys) as AppStorageArgs holds it (snake_case keys of its TypedDicts; keys of
+    maps, such as area names, as they are): the inverse of what the gate does to a component's inputs."""
+    import typing
+
+    from components.settings.component_inputs import camel_case
+
+    if typing.get_origin(hint) is typing.Required:
+        hint = typing.get_args(hint)[0]
+    if typing.is_typeddict(hint) and isinstance(value, dict):
+        fields = typing.get_type_hints(hint)
+        python_names = {camel_case(name): name for name in fields}
+        return {python_names[key]: _python_keys(item, fields[python_names[key]]) for key, item in value.items()}
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin is dict and isinstance(value, dict):
+        return {key: _python_keys(item, arguments[1]) for key, item in value.items()}
+    if origin is list and isinstance(value, list):
+        return [_python_keys(item, arguments[0]) for item in value]
+    return value
+
+
+def component_args(stack: str, app: str, plan: Plan) -> dict:
+    """The AppStorage inputs that declare `app` of a shipped stack on its own, as another language's program would:
+    the stack's keys a component takes, the app's own keys with the stack's alert thresholds, and, by reference,
+    what the stack's `plan` shares (log buckets, the alert topic, the web ACL)."""
+    from components.app_storage_args import AppStorageArgs
+    from components.settings.schema import COMPONENT_STACK_KEYS
+
+    values = stack_values(stack)
+    config = {key: values[f"app-storage:{key}"] for key in COMPONENT_STACK_KEYS if f"app-storage:{key}" in values}
+    config.update(values["app-storage:apps"][app])
+    stack_alerts = values.get("app-storage:alerts") or {}
+    alerts = {key: stack_alerts[key] for key in ("storageBytes", "requestsPer5Min") if key in stack_alerts}
+    if "appMonthlyBudgetUsd" in stack_alerts:
+        alerts["monthlyBudgetUsd"] = stack_alerts["appMonthlyBudgetUsd"]
+    if alerts:
+        config["alerts"] = {**alerts, **config.get("alerts", {})}
+    if "aws:region" in values:
+        config["region"] = values["aws:region"]
+    if "minio:minioServer" in values:
+        config["minio"] = {key[len("minio:"):]: value for key, value in values.items() if key.startswith("minio:")}
+    if plan.outputs.get("log_buckets"):
+        config["logBuckets"] = plan.outputs["log_buckets"]
+    if plan.outputs.get("alerts_topic_arn"):
+        config["alertTopicArn"] = plan.outputs["alerts_topic_arn"]
+    web_acls = {r.inputs["webAclId"] for r in plan.resources if r.type == "aws:cloudfront/distribution:Distribution"
+                and r.inputs.get("webAclId")}
+    if web_acls and (config.get("cdn") or {}).get("waf"):
+        config["cdn"] = {**{k: v for k, v in config["cdn"].items() if k != "waf"}, "webAclArn": web_acls.pop()}
+    return _python_keys(config, AppStorageArgs)

@@ -166,7 +166,7 @@ def parse_settings(config: Mapping[str, Any], project: str, stack: str) -> Stack
         warnings.extend(minio_skipped_features(settings))
     warnings.extend(cache_control_nothing_applies(settings))
     if p.messages:
-        raise SettingsError(p.messages)
+        raise SettingsError(p.messages, p.keys)
     return replace(settings, warnings=tuple(warnings))
 
 

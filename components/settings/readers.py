@@ -38,10 +38,13 @@ def show(value: Any) -> str:
 class Problems:
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.keys: list[str] = []
+        """The key path each message is about, in the same order (a component call reports it as the input's)."""
 
     def add(self, key: str, value: Any, problem: str, fix: str) -> None:
         shown = "" if value is HIDDEN else f" (got {show(value)})"
         self.messages.append(one_line(f"{key}: {problem}{shown}. {fix}"))
+        self.keys.append(key)
 
 
 def key_path(path: str, child: str | int) -> str:

@@ -205,6 +205,31 @@ KEPT_LIFECYCLE_KEYS = (
     Key("id", "string", None, "Required: the rule's id in the bucket (not one the stack uses)."),
     *LIFECYCLE_KEYS,
 )
+# AppStorage called on its own (another language's program, `components/app_storage_args.py`) takes the app's
+# keys and these stack keys; what a stack's program declares once for all its apps it takes by reference.
+COMPONENT_STACK_KEYS = ("backend", "encryption", "kmsKeyArn", "versioning", "noncurrentVersionExpirationDays",
+                        "abortIncompleteMultipartUploadDays", "protectData", "forceDestroy", "minioKmsKeyId",
+                        "publicWithoutCdn", "bucketPrefix", "tags", "replication", "cdn")
+COMPONENT_KEYS = (
+    Key("region", "string", None, "The AWS region of the bucket (aws:region on a stack); default: the calling "
+        "program's aws:region."),
+    Key("minio", "map", None, "With backend minio: the server apps connect to; default: the calling program's minio "
+        "config."),
+    Key("logBuckets", "map", {}, "Region -> an existing bucket that receives the server access logs of this app's "
+        "buckets in that region (a stack's log buckets); default: no access logs."),
+    Key("alertTopicArn", "string", None, "An SNS topic the app's alarms and budget notify (a stack's alert topic); "
+        "required with alerts on aws; default: no alarms."),
+    Key("edgeAlertTopicArn", "string", None, "The us-east-1 topic the CDN alarm notifies; default: alertTopicArn."),
+)
+STACK_PROGRAM_ONLY = {
+    "apps": "a component is one app, named by the component's name",
+    "identity": "a component has one identity, the app's own (`identity`)",
+    "alerts": "the stack's emails and budget belong to the topic a stack declares; pass `alertTopicArn` and the "
+              "app's own `alerts`",
+    "logRetentionDays": "the log buckets are a stack's; pass their names in `logBuckets`",
+    "cdn.waf": "a stack declares one web ACL for all its apps; pass its ARN as `cdn.webAclArn`",
+}
+"""Keys of the stack's tables an AppStorage called on its own does not take, and why."""
 TRANSITION_KEYS = (
     Key("days", "integer", None, "Required: days after creation."),
     Key("storageClass", "string", None, "Required: the class to move objects to.", tuple(STORAGE_CLASS_RANK)),

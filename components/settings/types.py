@@ -195,8 +195,10 @@ class SettingsError(RunError):
     A RunError, so `pulumi up` prints the messages without a traceback.
     """
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], keys: list[str] | None = None):
         self.problems = [one_line(problem) for problem in problems]
+        self.keys = list(keys or [])
+        """The config key path of each problem, where known (`Problems.keys`)."""
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(
             f"app-storage: the stack config has {count}; nothing was declared:\n"

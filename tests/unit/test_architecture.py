@@ -28,7 +28,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-LIBRARY = sorted([*ROOT.glob("components/**/*.py"), ROOT / "__main__.py"])
+LIBRARY = sorted([*ROOT.glob("components/**/*.py"), ROOT / "__main__.py", *ROOT.glob("plugin/*.py")])
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(ROOT)))
@@ -88,12 +88,31 @@ def test_the_pack_stands_alone(path):
     assert not foreign, f"{path.name} imports {sorted(foreign)}: the pack must need only pulumi-policy"
 
 
-def test_the_pack_pins_what_the_project_pins():
-    def pins(path):
-        return {line.split("==")[0].lower(): line.strip() for line in path.read_text().splitlines()
-                if "==" in line and not line.startswith("#")}
-    pack, project = pins(ROOT / "policies" / "requirements.txt"), pins(ROOT / "requirements.txt")
-    assert pack and all(project.get(name) == pin for name, pin in pack.items()), (pack, project)
+def _pins(path: Path) -> dict[str, str]:
+    return {line.split("==")[0].lower(): line.strip() for line in path.read_text().splitlines()
+            if "==" in line and not line.startswith("#")}
+
+
+@pytest.mark.parametrize("folder", ["policies", "plugin"])
+def test_the_pack_and_the_plugin_pin_what_the_project_pins(folder):
+    """Each runs in a virtualenv of its own, built from its own requirements.txt."""
+    own, project = _pins(ROOT / folder / "requirements.txt"), _pins(ROOT / "requirements.txt")
+    assert own and all(project.get(name) == pin for name, pin in own.items()), (own, project)
+
+
+def test_the_plugin_imports_the_library_and_the_sdk_only():
+    """The plugin serves the library's components; the command (and its tools) stays out of it, even at run time:
+    loading it imports no `cli` module."""
+    import subprocess
+    import sys
+
+    imported = {name.split(".")[0] for name in imported_modules(ROOT / "plugin" / "__main__.py")}
+    assert imported - set(sys.stdlib_module_names) == {"pulumi", "components"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='plugin'); "
+         "print(sorted({m.split('.')[0] for m in sys.modules}))", str(ROOT / "plugin" / "__main__.py")],
+        capture_output=True, text=True, check=True, cwd="/").stdout
+    assert "'components'" in loaded and "'cli'" not in loaded and "'pulumi_policy'" not in loaded, loaded
 
 
 def test_nothing_points_outside_the_repository():
