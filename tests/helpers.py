@@ -181,3 +181,14 @@ def component_args(stack: str, app: str, plan: Plan) -> dict:
     if web_acls and (config.get("cdn") or {}).get("waf"):
         config["cdn"] = {**{k: v for k, v in config["cdn"].items() if k != "waf"}, "webAclArn": web_acls.pop()}
     return _python_keys(config, AppStorageArgs)
+
+
+def stack_plan_in_component_order(stack: str) -> Plan:
+    """The shipped stack's plan with each app's areas in name order, the order an AppStorage called on its own
+    gives them (`canonical_areas`): what the component's declarations are compared with."""
+    from components.settings.component_inputs import canonical_areas
+
+    values = stack_values(stack)
+    apps = {name: {**app, **({"areas": canonical_areas(app["areas"])} if app.get("areas") else {})}
+            for name, app in values["app-storage:apps"].items()}
+    return evaluate(stack, as_config({**values, "app-storage:apps": apps}))

@@ -85,6 +85,43 @@ def _config_value(value: Any, hint: Any, path: str, problems: list[tuple[str, st
     return value
 
 
+def canonical_areas(areas: Mapping[str, Any]) -> dict[str, Any]:
+    """Areas in name order. Their order decides the order of rules and statements, and a map's order does not survive
+    the engine's wire (a protobuf Struct's fields are a map; the Go engine writes them in random order): a
+    component orders them by name, so every call declares the same thing."""
+    return dict(sorted(areas.items()))
+
+
+def wire_inputs(typed: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """`args` (snake_case keys of `typed`'s TypedDicts) as the engine sends them: camelCase keys."""
+    problems: list[tuple[str, str]] = []
+    value = _config_value(dict(args), typed, "", problems)
+    if problems:
+        raise ValueError(problems)
+    return value
+
+
+def unknown_input_paths(wire: Mapping[str, Any], typed: Any = AppStorageArgs, path: str = "") -> list[str]:
+    """Inputs in the engine's (camelCase) form that no field of `typed` names: the SDK's provider drops them before
+    the component sees them, so they are found here (a typo must not fall silently to a default)."""
+    typed = typing.get_args(typed)[0] if typing.get_origin(typed) is typing.Required else typed
+    if typing.is_typeddict(typed) and isinstance(wire, Mapping):
+        fields = {camel_case(name): hint for name, hint in typing.get_type_hints(typed).items()}
+        unknown = []
+        for key, value in wire.items():
+            where = key_path(path, key) if path else key
+            unknown += unknown_input_paths(value, fields[key], where) if key in fields else [where]
+        return unknown
+    origin, arguments = typing.get_origin(typed), typing.get_args(typed)
+    if origin is dict and isinstance(wire, Mapping):
+        return [found for key, value in wire.items()
+                for found in unknown_input_paths(value, arguments[1], key_path(path, str(key)))]
+    if origin is list and isinstance(wire, list):
+        return [found for index, value in enumerate(wire)
+                for found in unknown_input_paths(value, arguments[0], key_path(path, index))]
+    return []
+
+
 def input_path(key: str, app: str) -> str:
     """The input a gate key path is about: `app-storage:apps.<app>.cors[0]` -> `cors[0]`, `aws:region` -> `region`,
     `minio:minioServer` -> `minio.minioServer`."""
@@ -152,6 +189,8 @@ def read_component_inputs(name: str, args: AppStorageArgs | Mapping[str, Any], c
     values = _config_value(dict(args), AppStorageArgs, "", problems)
     if problems:
         raise InputProblems(name, problems)
+    if isinstance(values.get("areas"), dict):
+        values["areas"] = canonical_areas(values["areas"])
     p = Problems()
     settings = None
     try:

@@ -24,7 +24,7 @@ from components.app_storage_args import AppStorageArgs
 from components.connection import SECRET_FIELDS, StorageConnection
 from components.settings import schema
 from components.settings.component_inputs import camel_case
-from tests.helpers import ROOT, component_args, stack_values
+from tests.helpers import ROOT, component_args, stack_plan_in_component_order, stack_values
 
 GOLDEN = ROOT / "tests" / "golden" / "app_storage_schema.json"
 TYPE_NAMES = {"string": (str,), "boolean": (bool,), "integer": (int,), "map": (dict,), "list": (list,)}
@@ -137,13 +137,14 @@ SHIPPED_APPS = [(stack, app) for stack in ("prod", "dev") for app in stack_value
 
 @pytest.fixture(scope="module")
 def stack_plans() -> dict[str, Plan]:
-    return {stack: evaluate_stack(stack) for stack in ("prod", "dev")}
+    return {stack: stack_plan_in_component_order(stack) for stack in ("prod", "dev")}
 
 
 @pytest.mark.parametrize("stack, app", SHIPPED_APPS)
 def test_the_component_called_on_its_own_declares_what_the_stack_declares(stack_plans, stack, app):
     """Every shipped app: the same URNs, types, inputs and options (protection, aliases, replacement), and the
-    same dependencies within the app; its warnings name inputs, not config keys."""
+    same dependencies within the app, given its areas in the order a component gives them; its warnings name
+    inputs, not config keys."""
     stack_plan = stack_plans[stack]
     own = component_plan(stack, app, component_args(stack, app, stack_plan))
     assert declared(own.resources) == declared(_app_subtree(stack_plan, app))
