@@ -103,9 +103,10 @@ class ReplicaTarget(TypedDict):
 
 
 class AppStorage(pulumi.ComponentResource):
-    """One application's object storage on AWS or MinIO: its bucket (encrypted, versioned, private, with its CORS
-    and lifecycle rules), an identity that may use only the app's areas, and optionally a replica and a CloudFront
-    distribution for its public areas; outputs the connection and the app's .env values in its dialect."""
+    # One line of text (implicit concatenation): the analyzer takes the docstring as the schema's description as is.
+    ("One application's object storage on AWS or MinIO: its bucket (encrypted, versioned, private, with its CORS "
+     "and lifecycle rules), an identity that may use only the app's areas, and optionally a replica and a CloudFront "
+     "distribution for its public areas; outputs the connection and the app's .env values in its dialect.")
 
     bucket_name: pulumi.Output[str]
     """The bucket's name."""
