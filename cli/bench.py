@@ -85,9 +85,13 @@ def _snake(name: str) -> str:
 
 def bare_sdk_program(plan: Plan) -> Callable[[], None]:
     """A program that registers every resource of `plan` straight through the SDK: the same URNs (same
-    types, names and parents), inputs and options, with the provider SDK's own classes and plain
-    ComponentResources, and exports the same stack outputs (as plain values); none of this package's
-    settings, documents or component code."""
+    types, names and parents), inputs, options and property dependencies, with the provider SDK's own classes and
+    plain ComponentResources, and exports the same stack outputs (as plain values); none of this package's
+    settings, documents or component code.
+
+    An input that depended on other resources is passed as an output of those resources, as a program written
+    against the bare SDK passes `bucket.arn`: the engine receives the same property dependencies, and the SDK does
+    the same work to resolve and record them."""
     def program() -> None:
         declared: dict[str, pulumi.Resource] = {}
         for recorded in plan.resources:
@@ -103,7 +107,10 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
                 replace_on_changes=recorded_options.get("replaceOnChanges"),
                 ignore_changes=recorded_options.get("ignoreChanges"))
             if recorded.custom:
-                arguments = {_snake(key): value for key, value in recorded.inputs.items()}
+                dependencies = recorded.registration.get("property_dependencies", {})
+                arguments = {_snake(key): _depending(value, [declared[urn] for urn in dependencies.get(key, ())
+                                                            if urn in declared])
+                             for key, value in recorded.inputs.items()}
                 declared[recorded.urn] = provider_class(recorded.type)(recorded.name, opts=options, **arguments)
             else:
                 declared[recorded.urn] = pulumi.ComponentResource(recorded.type, recorded.name, None, options)
@@ -112,9 +119,43 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
     return program
 
 
+def _depending(value: object, resources: list[pulumi.Resource]) -> object:
+    """`value`, as an output of `resources` when it depended on them."""
+    if not resources:
+        return value
+    return pulumi.Output.all(*(resource.urn for resource in resources)).apply(lambda _: value)
+
+
+def replay_form(plan: Plan) -> dict:
+    """What a replay process reads: the plan as `plan --json` prints it, with each resource's property
+    dependencies."""
+    saved = plan.as_dict()
+    for entry, recorded in zip(saved["resources"], plan.resources, strict=True):
+        entry["property_dependencies"] = recorded.registration.get("property_dependencies", {})
+    return saved
+
+
 def registration_order(plan: Plan) -> None:
-    """Parents before children, dependencies before dependents: the order a program declares them in."""
-    plan.resources.sort(key=lambda r: (r.urn.split("::")[2].count("$"), len(r.options["dependsOn"])))
+    """Parents before children, what a resource depends on (by option or by property) before it: an order a
+    program could declare them in (a depth-first topological order, ties by URN)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    ordered: list = []
+    placed: set[str] = set()
+
+    def place(urn: str) -> None:
+        if urn in placed or urn not in by_urn:
+            return
+        placed.add(urn)
+        recorded = by_urn[urn]
+        for dependency in [recorded.parent or "", *recorded.options["dependsOn"],
+                           *(u for urns in recorded.registration.get("property_dependencies", {}).values()
+                             for u in urns)]:
+            place(dependency)
+        ordered.append(recorded)
+
+    for urn in sorted(by_urn):
+        place(urn)
+    plan.resources[:] = ordered
 
 
 def _seconds(run: Callable[[], object]) -> float:
@@ -209,8 +250,8 @@ def _child(arguments: list[str], output: Path | None = None) -> tuple[float, int
 
 
 def replay_main(plan_file: str) -> None:
-    """A process that registers a saved plan's resources through the bare SDK (`bare_sdk_program`) and prints the
-    plan JSON, as `plan --json` prints its own: the other half of a process-level comparison."""
+    """A process that registers a saved plan's resources (`replay_form`) through the bare SDK (`bare_sdk_program`) and
+    prints the plan JSON, as `plan --json` prints its own: the other half of a process-level comparison."""
     import json
 
     from cli.offline import RecordedResource
@@ -218,11 +259,16 @@ def replay_main(plan_file: str) -> None:
     saved = json.loads(Path(plan_file).read_text())
     plan = Plan(stack=saved["stack"], outputs=saved["outputs"],
                 resources=[RecordedResource(**{key: entry[key] for key in ("urn", "type", "name", "parent", "custom",
-                                                                          "inputs", "options")})
+                                                                          "inputs", "options")},
+                                            registration={"property_dependencies": entry["property_dependencies"]})
                            for entry in saved["resources"]])
     registration_order(plan)
     replayed = evaluate(plan.stack, {"aws:region": saved.get("region", "us-east-1")}, bare_sdk_program(plan))
     print(json.dumps(replayed.as_dict()))
+
+
+REPLAY_FORM_OF_STACK = ("import json, sys; from cli.bench import replay_form; from cli.offline import evaluate_stack; "
+                        "json.dump(replay_form(evaluate_stack(sys.argv[1])), sys.stdout)")
 
 
 def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
@@ -230,7 +276,7 @@ def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
     same resources, each a fresh process, run in turn `pairs` times; and the medians of the per-round ratios."""
     with tempfile.TemporaryDirectory() as directory:
         saved = Path(directory) / "prod.json"
-        _child(["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"], saved)  # a warm-up that saves
+        _child(["-c", REPLAY_FORM_OF_STACK, "prod"], saved)  # a warm-up that saves what the replay reads
         sides = {"plan": ["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"],
                  "plan with summary": ["-m", "cli", "plan", "--stack", "prod", "--json"],
                  "bare replay": ["-c", "import sys; from cli.bench import replay_main; replay_main(sys.argv[1])",
@@ -251,9 +297,9 @@ def large_stack(apps: int) -> dict[str, tuple[float, int, int]]:
     process of its own: (CPU seconds, peak KiB, resources)."""
     with tempfile.TemporaryDirectory() as directory:
         saved = Path(directory) / "large.json"
-        program = ("import json, sys; from cli.bench import synthetic_config; from cli.offline import evaluate, "
-                   "run_main; plan = evaluate('bench', synthetic_config(int(sys.argv[1])), run_main); "
-                   "json.dump(plan.as_dict(), sys.stdout)")
+        program = ("import json, sys; from cli.bench import replay_form, synthetic_config; from cli.offline import "
+                   "evaluate, run_main; plan = evaluate('bench', synthetic_config(int(sys.argv[1])), run_main); "
+                   "json.dump(replay_form(plan), sys.stdout)")
         own = _child(["-c", program, str(apps)], saved)  # the measured run is the one that saves the plan
         import json
         count = len(json.loads(saved.read_text())["resources"])
