@@ -2,7 +2,8 @@
 
 For the prod stack and synthetic stacks of 1, 10 and 100 apps it times the offline evaluation of the
 real program (settings gate + components) and the bare SDK registering the very same resources (same
-types, names, inputs and options, no components, no settings) under the same mocks, and prints the ratio.
+types, names, inputs, options and property dependencies, no components, no settings) under the same mocks, and
+prints the ratio.
 It runs `plan --stack prod` as a user would, with and without its policy summary, beside a process that replays
 the same resources through the bare SDK (whole processes, alternating, medians); and a 1,000-app stack beside its
 bare replay, each in a process of its own (CPU time, peak memory, per resource), with the 100-app stack's figures
@@ -87,7 +88,8 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
     """A program that registers every resource of `plan` straight through the SDK: the same URNs (same
     types, names and parents), inputs, options and property dependencies, with the provider SDK's own classes and
     plain ComponentResources, and exports the same stack outputs (as plain values); none of this package's
-    settings, documents or component code.
+    settings, documents or component code. Each component registers the outputs the program's registered (as
+    plain values).
 
     An input that depended on other resources is passed as an output of those resources, as a program written
     against the bare SDK passes `bucket.arn`: the engine receives the same property dependencies, and the SDK does
@@ -113,7 +115,10 @@ def bare_sdk_program(plan: Plan) -> Callable[[], None]:
                              for key, value in recorded.inputs.items()}
                 declared[recorded.urn] = provider_class(recorded.type)(recorded.name, opts=options, **arguments)
             else:
-                declared[recorded.urn] = pulumi.ComponentResource(recorded.type, recorded.name, None, options)
+                component = declared[recorded.urn] = pulumi.ComponentResource(recorded.type, recorded.name, None,
+                                                                              options)
+                if "outputs" in recorded.registration:
+                    component.register_outputs(recorded.registration["outputs"])
         for name, value in plan.outputs.items():
             pulumi.export(name, value)
     return program
@@ -128,10 +133,11 @@ def _depending(value: object, resources: list[pulumi.Resource]) -> object:
 
 def replay_form(plan: Plan) -> dict:
     """What a replay process reads: the plan as `plan --json` prints it, with each resource's property
-    dependencies."""
+    dependencies and each component's registered outputs."""
     saved = plan.as_dict()
     for entry, recorded in zip(saved["resources"], plan.resources, strict=True):
-        entry["property_dependencies"] = recorded.registration.get("property_dependencies", {})
+        entry["registration"] = {key: recorded.registration[key] for key in ("property_dependencies", "outputs")
+                                 if key in recorded.registration}
     return saved
 
 
@@ -260,7 +266,7 @@ def replay_main(plan_file: str) -> None:
     plan = Plan(stack=saved["stack"], outputs=saved["outputs"],
                 resources=[RecordedResource(**{key: entry[key] for key in ("urn", "type", "name", "parent", "custom",
                                                                           "inputs", "options")},
-                                            registration={"property_dependencies": entry["property_dependencies"]})
+                                            registration=entry["registration"])
                            for entry in saved["resources"]])
     registration_order(plan)
     replayed = evaluate(plan.stack, {"aws:region": saved.get("region", "us-east-1")}, bare_sdk_program(plan))
@@ -268,7 +274,7 @@ def replay_main(plan_file: str) -> None:
 
 
 REPLAY_FORM_OF_STACK = ("import json, sys; from cli.bench import replay_form; from cli.offline import evaluate_stack; "
-                        "json.dump(replay_form(evaluate_stack(sys.argv[1])), sys.stdout)")
+                        "print(json.dumps(replay_form(evaluate_stack(sys.argv[1]))))")
 
 
 def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
@@ -299,7 +305,7 @@ def large_stack(apps: int) -> dict[str, tuple[float, int, int]]:
         saved = Path(directory) / "large.json"
         program = ("import json, sys; from cli.bench import replay_form, synthetic_config; from cli.offline import "
                    "evaluate, run_main; plan = evaluate('bench', synthetic_config(int(sys.argv[1])), run_main); "
-                   "json.dump(replay_form(plan), sys.stdout)")
+                   "print(json.dumps(replay_form(plan)))")  # as the replay prints its own (json.dump is far slower)
         own = _child(["-c", program, str(apps)], saved)  # the measured run is the one that saves the plan
         import json
         count = len(json.loads(saved.read_text())["resources"])
@@ -319,8 +325,8 @@ def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
                  ("10 apps", "bench", synthetic_config(10), repeat, None),
                  ("100 apps", "bench", synthetic_config(100), max(1, repeat // 3), HUNDRED_APPS_BUDGET_SECONDS)]
     print("Seconds of CPU, best of the runs; ratio: median over back-to-back pairs. 'bare SDK' registers\n"
-          "the same resources (same URNs, inputs and options) straight through the SDK, without this\n"
-          "package's settings and component code.\n")
+          "the same resources (same URNs, inputs, options and property dependencies) straight through the SDK,\n"
+          "without this package's settings and component code.\n")
     print(f"{'stack':<12}{'resources':>10}{'components s':>15}{'bare SDK s':>13}{'ratio':>8}  budget")
     within = True
     measured: dict[str, tuple[float, float, float, int]] = {}

@@ -378,6 +378,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.project_and_stack = project_and_stack
         self.recorded: list[RecordedResource] = []
+        self.component_outputs: dict[str, dict] = {}
         self.show_secrets = show_secrets
         self._thread_loops: set[asyncio.AbstractEventLoop] = set()
 
@@ -411,6 +412,11 @@ class RecordingMonitor(MockMonitor):
             return super().Invoke(request)
         finally:
             self._remember_thread_loop()
+
+    def RegisterResourceOutputs(self, request):
+        """A component's outputs, kept with its record (`registration["outputs"]`) for the bench's replay."""
+        self.component_outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
 
     def ReadResource(self, request):
         try:
@@ -592,6 +598,9 @@ def evaluate(stack: str, config: dict, program: Callable[[], None] = run_main, *
             loop.close()  # also shuts down its executor, so the threads' loops are never used again
             monitor.close_thread_loops()
             asyncio.set_event_loop(None)
+    for recorded in monitor.recorded:
+        if recorded.urn in monitor.component_outputs:
+            recorded.registration["outputs"] = monitor.component_outputs[recorded.urn]
     # Registration order depends on the event loop; the URN order does not.
     return Plan(stack=stack, resources=sorted(monitor.recorded, key=lambda r: r.urn), outputs=outputs,
                 warnings=log.warnings, project=project, config=dict(config), secret_keys=list(secret_keys or []))

@@ -11,11 +11,11 @@ from cli.offline import Plan, evaluate, evaluate_stack
 
 
 def registrations(plan: Plan) -> dict:
-    return {r.urn: (r.type, r.custom, r.inputs, r.options, r.registration.get("property_dependencies"))
-            for r in plan.resources}
+    return {r.urn: (r.type, r.custom, r.inputs, r.options, r.registration.get("property_dependencies"),
+                    r.registration.get("outputs") is not None) for r in plan.resources}
 
 
-def test_the_bare_replay_registers_what_the_program_registered_property_dependencies_included():
+def test_the_bare_replay_registers_what_the_program_registered_property_dependencies_and_outputs_included():
     program = evaluate_stack("prod")
     replayed_plan = copy.deepcopy(program)
     registration_order(replayed_plan)
@@ -23,6 +23,8 @@ def test_the_bare_replay_registers_what_the_program_registered_property_dependen
     assert registrations(replayed) == registrations(program)
     assert replayed.outputs == program.outputs
     assert sum(bool(r.registration.get("property_dependencies")) for r in program.resources) > 50
+    components = [r for r in program.resources if not r.custom]
+    assert components and all("outputs" in r.registration for r in components)
 
 
 def test_the_replay_process_reads_back_every_registration(tmp_path, capsys):
