@@ -556,6 +556,7 @@ def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path
 
     from policies.rules import RULES
     from policies.rules.pack import resource_violations, stack_violations
+    from policies.rules.stack import StackView
 
     config_file = config_file or default_config_file(plan.stack, pack_dir)
     given: dict[str, dict] = {}
@@ -579,8 +580,9 @@ def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path
                                           resource.opts, None, properties)
             for message in resource_violations(rule, args, properties):
                 reported(rule, resource.urn, message)
+    stack = StackView(viewed)
     for rule in (rule for rule in active if rule.stack):
-        for finding in stack_violations(rule, viewed, config[rule.name]["properties"]):
+        for finding in stack_violations(rule, stack, config[rule.name]["properties"]):
             reported(rule, finding.urn or "", finding.message)
     return PolicyReport(pack=info.name, version=pack_version(pack_dir), config_file=_shown_path(config_file),
                         resources=len(analyzed), policies=len(info.policies),
