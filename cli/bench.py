@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -280,6 +281,8 @@ def replay_main(plan_file: str, printed: str = "plan") -> None:
 
 ONE_SHOT = "import gc; gc.disable(); "
 """Each measured child starts as `python -m cli` does: a short process, the cyclic collector off."""
+REPLAY = ONE_SHOT + "import sys; from cli.bench import replay_main; replay_main(*sys.argv[1:])"
+"""A bare replay process: `replay_main`'s arguments follow."""
 REPLAY_FORM_OF_STACK = (ONE_SHOT + "import json, sys; from cli.bench import replay_form; "
                         "from cli.offline import evaluate_stack; "
                         "print(json.dumps(replay_form(evaluate_stack(sys.argv[1]))))")
@@ -293,8 +296,7 @@ def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
         _child(["-c", REPLAY_FORM_OF_STACK, "prod"], saved)  # a warm-up that saves what the replay reads
         sides = {"plan": ["-m", "cli", "plan", "--stack", "prod", "--json", "--no-policy"],
                  "plan with summary": ["-m", "cli", "plan", "--stack", "prod", "--json"],
-                 "bare replay": ["-c", ONE_SHOT + "import sys; from cli.bench import replay_main; "
-                                       "replay_main(sys.argv[1])", str(saved)]}
+                 "bare replay": ["-c", REPLAY, str(saved)]}
         runs: dict[str, list[float]] = {side: [] for side in sides}
         for _ in range(pairs):
             for side, arguments in sides.items():
@@ -306,10 +308,19 @@ def plan_processes(pairs: int = PROCESS_PAIRS) -> dict[str, float]:
     return result
 
 
-def large_stack(apps: int, pairs: int = LARGE_PAIRS) -> dict[str, tuple[float, int, int]]:
+@dataclass(frozen=True)
+class LargeStack:
+    resources: int
+    sides: dict[str, tuple[float, int]]
+    """"program" and "bare replay": median CPU seconds and median peak KiB."""
+    time_ratio: float
+    memory_ratio: float
+    """Medians of the per-pair ratios."""
+
+
+def large_stack(apps: int, pairs: int = LARGE_PAIRS) -> LargeStack:
     """The program evaluating a synthetic stack of `apps` apps, and the bare replay of its resources, each in a
-    process of its own, `pairs` times in turn: (median CPU seconds, median peak KiB, resources) of each side, and
-    the medians of the per-pair ratios ("time ratio", "memory ratio": (ratio, 0, 0))."""
+    process of its own, `pairs` times in turn."""
     import json
 
     runs: dict[str, list[tuple[float, int]]] = {"program": [], "bare replay": []}
@@ -321,17 +332,15 @@ def large_stack(apps: int, pairs: int = LARGE_PAIRS) -> dict[str, tuple[float, i
                    "print(json.dumps(replay_form(plan)))")  # as the replay prints its own (json.dump is far slower)
         for _ in range(pairs):
             runs["program"].append(_child(["-c", program, str(apps)], saved))  # each measured run saves the plan
-            runs["bare replay"].append(_child(["-c", ONE_SHOT + "import sys; from cli.bench import replay_main; "
-                                                     "replay_main(sys.argv[1], 'replay')", str(saved)]))
+            runs["bare replay"].append(_child(["-c", REPLAY, str(saved), "replay"]))
         count = len(json.loads(saved.read_text())["resources"])
-    result: dict[str, tuple[float, int, int]] = {
-        side: (statistics.median(cpu for cpu, _ in measured), int(statistics.median(kib for _, kib in measured)),
-               count) for side, measured in runs.items()}
-    for name, index in (("time ratio", 0), ("memory ratio", 1)):
-        ratio = statistics.median(own[index] / bare[index]
-                                  for own, bare in zip(runs["program"], runs["bare replay"], strict=True))
-        result[name] = (ratio, 0, 0)
-    return result
+
+    def median_ratio(index: int) -> float:
+        return statistics.median(own[index] / bare[index]
+                                 for own, bare in zip(runs["program"], runs["bare replay"], strict=True))
+    return LargeStack(count, {side: (statistics.median(cpu for cpu, _ in measured),
+                                     int(statistics.median(kib for _, kib in measured)))
+                              for side, measured in runs.items()}, median_ratio(0), median_ratio(1))
 
 
 def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
@@ -385,12 +394,11 @@ def main(repeat: int = DEFAULT_REPEAT, large_apps: int = LARGE_APPS) -> int:
         hundred_component, hundred_bare, _, hundred_count = measured["100 apps"]
         print(f"\n{large_apps:,} apps, each side a process of its own, medians of {LARGE_PAIRS} pairs (CPU, peak "
               "memory, per resource):")
-        (own_s, _, count), (bare_s, _, _) = large["program"], large["bare replay"]
-        for side in ("program", "bare replay"):
-            cpu, kib, _ = large[side]
+        count, (own_s, _), (bare_s, _) = large.resources, large.sides["program"], large.sides["bare replay"]
+        for side, (cpu, kib) in large.sides.items():
             print(f"  {side:<12}{count:>8,} resources {cpu:>8.1f} s {kib / 1024:>7.0f} MiB "
                   f"{cpu / count * 1000:>6.2f} ms/resource {kib / count:>6.1f} KB/resource")
-        time_ratio, memory_ratio = large["time ratio"][0], large["memory ratio"][0]
+        time_ratio, memory_ratio = large.time_ratio, large.memory_ratio
         growth_own = (own_s / count) / (hundred_component / hundred_count)
         growth_bare = (bare_s / count) / (hundred_bare / hundred_count)
         ok = time_ratio <= LARGE_RATIO_BUDGET and memory_ratio <= LARGE_RATIO_BUDGET

@@ -138,8 +138,6 @@ def _python_keys(value, hint):
 
     from components.settings.component_inputs import camel_case
 
-    if typing.get_origin(hint) is typing.Required:
-        hint = typing.get_args(hint)[0]
     if typing.is_typeddict(hint) and isinstance(value, dict):
         fields = typing.get_type_hints(hint)
         python_names = {camel_case(name): name for name in fields}

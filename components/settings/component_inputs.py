@@ -62,7 +62,6 @@ def _config_value(value: Any, hint: Any, path: str, problems: list[tuple[str, st
         problems.append((path, "must be a plain value: the gate checks every input before anything is declared, "
                                "so an output of another resource cannot be one"))
         return None
-    hint = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Required else hint
     if typing.is_typeddict(hint) and isinstance(value, Mapping):
         fields = typing.get_type_hints(hint)
         return {(camel_case(key) if key in fields else key):
@@ -104,7 +103,6 @@ def wire_inputs(typed: Any, args: Mapping[str, Any]) -> dict[str, Any]:
 def unknown_input_paths(wire: Mapping[str, Any], typed: Any = AppStorageArgs, path: str = "") -> list[str]:
     """Inputs in the engine's (camelCase) form that no field of `typed` names: the SDK's provider drops them before
     the component sees them, so they are found here (a typo must not fall silently to a default)."""
-    typed = typing.get_args(typed)[0] if typing.get_origin(typed) is typing.Required else typed
     if typing.is_typeddict(typed) and isinstance(wire, Mapping):
         fields = {camel_case(name): hint for name, hint in typing.get_type_hints(typed).items()}
         unknown = []

@@ -9,6 +9,7 @@ The inferred schema is a golden; regenerate it on purpose with
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import typing
@@ -27,11 +28,16 @@ from components.settings.component_inputs import camel_case
 from tests.helpers import ROOT, component_args, stack_plan_in_component_order, stack_values
 
 GOLDEN = ROOT / "tests" / "golden" / "app_storage_schema.json"
-TYPE_NAMES = {"string": (str,), "boolean": (bool,), "integer": (int,), "map": (dict,), "list": (list,)}
+TYPE_NAMES = {"string": str, "boolean": bool, "integer": int, "map": dict, "list": list}
+
+
+@functools.cache
+def _inferred_schema_text() -> str:
+    return ComponentProvider([AppStorage], PACKAGE_NAME, None, VERSION).schema
 
 
 def inferred_schema() -> dict:
-    return json.loads(ComponentProvider([AppStorage], PACKAGE_NAME, None, VERSION).schema)
+    return json.loads(_inferred_schema_text())
 
 
 def test_the_inferred_schema_matches_its_golden():
@@ -48,22 +54,23 @@ def test_the_schema_names_the_package_and_its_version_once():
     assert list(schema_json["resources"]) == [f"{PACKAGE_NAME}:index:AppStorage"]
 
 
-# (TypedDict, the gate's table it follows, keys of the table the component does not take)
+# (TypedDict, the gate's table it follows, the input path it is at: the table's keys a stack alone declares there
+# are left out, `schema.STACK_PROGRAM_ONLY`)
 NESTED = [
-    (app_storage_args.AreaConfig, schema.AREA_KEYS, ()),
-    (app_storage_args.CorsRuleConfig, schema.CORS_KEYS, ()),
-    (app_storage_args.LifecycleRuleConfig, schema.LIFECYCLE_KEYS, ()),
-    (app_storage_args.KeptLifecycleRuleConfig, schema.KEPT_LIFECYCLE_KEYS, ()),
-    (app_storage_args.TransitionConfig, schema.TRANSITION_KEYS, ()),
-    (app_storage_args.IdentityConfig, schema.IDENTITY_KEYS, ()),
-    (app_storage_args.RotationConfig, schema.ROTATION_KEYS, ()),
-    (app_storage_args.TrustConfig, schema.TRUST_KEYS, ()),
-    (app_storage_args.OidcConfig, schema.OIDC_KEYS, ()),
-    (app_storage_args.AppAlertsConfig, schema.APP_ALERT_KEYS, ()),
-    (app_storage_args.KeepConfig, schema.KEEP_KEYS, ()),
-    (app_storage_args.ReplicationConfig, schema.REPLICATION_KEYS, ()),
-    (app_storage_args.CdnConfig, schema.CDN_KEYS, ("waf",)),
-    (app_storage_args.MinioServerConfig, schema.MINIO_PROVIDER_SETTINGS, ()),
+    (app_storage_args.AreaConfig, schema.AREA_KEYS, "areas"),
+    (app_storage_args.CorsRuleConfig, schema.CORS_KEYS, "cors"),
+    (app_storage_args.LifecycleRuleConfig, schema.LIFECYCLE_KEYS, "lifecycle"),
+    (app_storage_args.KeptLifecycleRuleConfig, schema.KEPT_LIFECYCLE_KEYS, "keep.lifecycle"),
+    (app_storage_args.TransitionConfig, schema.TRANSITION_KEYS, "lifecycle.transitions"),
+    (app_storage_args.IdentityConfig, schema.IDENTITY_KEYS, "identity"),
+    (app_storage_args.RotationConfig, schema.ROTATION_KEYS, "identity.rotation"),
+    (app_storage_args.TrustConfig, schema.TRUST_KEYS, "identity.trust"),
+    (app_storage_args.OidcConfig, schema.OIDC_KEYS, "identity.trust.oidc"),
+    (app_storage_args.AppAlertsConfig, schema.APP_ALERT_KEYS, "alerts"),
+    (app_storage_args.KeepConfig, schema.KEEP_KEYS, "keep"),
+    (app_storage_args.ReplicationConfig, schema.REPLICATION_KEYS, "replication"),
+    (app_storage_args.CdnConfig, schema.CDN_KEYS, "cdn"),
+    (app_storage_args.MinioServerConfig, schema.MINIO_PROVIDER_SETTINGS, "minio"),
 ]
 
 
@@ -72,25 +79,23 @@ def _top_level_keys() -> tuple[schema.Key, ...]:
     return (*schema.APP_KEYS, *(stack_keys[name] for name in schema.COMPONENT_STACK_KEYS), *schema.COMPONENT_KEYS)
 
 
-@pytest.mark.parametrize("typed, keys, omitted", [(AppStorageArgs, _top_level_keys(), ()), *NESTED],
+@pytest.mark.parametrize("typed, keys, at", [(AppStorageArgs, _top_level_keys(), ""), *NESTED],
                          ids=lambda value: getattr(value, "__name__", None))
-def test_inputs_follow_the_gate_tables_in_name_type_and_description(typed, keys, omitted):
-    """The schema's inputs are the gate's keys: the same names (camelCase on the wire), the same kinds of value,
-    the descriptions the tables give (the analyzer reads each field's docstring)."""
-    hints = typing.get_type_hints(typed)
-    properties = {}
-    for resource_or_type in [*inferred_schema()["resources"].values(), *inferred_schema()["types"].values()]:
-        if resource_or_type.get("inputProperties") and typed is AppStorageArgs:
-            properties = resource_or_type["inputProperties"]
-    if typed is not AppStorageArgs:
-        properties = inferred_schema()["types"][f"{PACKAGE_NAME}:index:{typed.__name__}"]["properties"]
-    expected = [key for key in keys if key.name not in omitted]
-    assert sorted(camel_case(name) for name in hints) == sorted(key.name for key in expected)
+def test_inputs_follow_the_gate_tables_in_name_type_and_description(typed, keys, at):
+    """The schema's inputs are the gate's keys: the same names (camelCase on the wire), the same kinds of value
+    (a map may be a TypedDict of its own), the descriptions the tables give (the analyzer reads each field's
+    docstring)."""
+    hints = {camel_case(name): hint for name, hint in typing.get_type_hints(typed).items()}
+    resource = inferred_schema()["resources"][f"{PACKAGE_NAME}:index:AppStorage"]
+    properties = (resource["inputProperties"] if typed is AppStorageArgs
+                  else inferred_schema()["types"][f"{PACKAGE_NAME}:index:{typed.__name__}"]["properties"])
+    expected = [key for key in keys if f"{at}.{key.name}" not in schema.STACK_PROGRAM_ONLY]  # nested ones: cdn.waf
+    assert sorted(hints) == sorted(key.name for key in expected)
     for key in expected:
         assert properties[key.name]["description"] == key.meaning, key.name
-        hint = hints[next(name for name in hints if camel_case(name) == key.name)]
-        hint = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Required else hint
-        assert (typing.get_origin(hint) or hint) in TYPE_NAMES[key.type] or typing.is_typeddict(hint), key.name
+        hint = hints[key.name]
+        kind = dict if typing.is_typeddict(hint) else typing.get_origin(hint) or hint
+        assert kind is TYPE_NAMES[key.type], key.name
 
 
 def test_what_the_component_does_not_take_is_what_only_a_stack_declares():
