@@ -17,14 +17,15 @@ from components import naming
 from components.app_storage_args import AppStorageArgs
 from components.settings.gate import parse_settings
 from components.settings.readers import Problems, key_path
-from components.settings.schema import COMPONENT_KEYS, COMPONENT_STACK_KEYS, NAMESPACE, REGION
+from components.settings.schema import COMPONENT_KEYS, COMPONENT_STACK_KEYS, MINIO_PROVIDER_KEYS, NAMESPACE, REGION
 from components.settings.types import AppSettings, SettingsError, StackSettings
 
 EXACT_INTEGER_LIMIT = 2**53
 """The engine carries numbers as 64-bit floats: a whole number above this may not arrive as it was written."""
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-CALLER_CONFIG_PREFIXES = ("aws:region", "minio:")
-"""The calling program's config the component reads as a stack would: its region and its MinIO provider's."""
+CALLER_CONFIG_KEYS = ("aws:region", *(f"minio:{key}" for key in MINIO_PROVIDER_KEYS))
+"""The calling program's config the component reads as a stack would: its region and its MinIO provider's settings.
+Nothing else of the caller's is the gate's to judge (a MinIO password in its config is the caller's business)."""
 COMPONENT_ONLY_INPUTS = tuple(key.name for key in COMPONENT_KEYS)
 
 
@@ -136,7 +137,7 @@ def as_inputs(text: str, app: str) -> str:
 
 
 def _config(name: str, args: dict[str, Any], caller_config: Mapping[str, Any]) -> dict[str, Any]:
-    config = {key: value for key, value in caller_config.items() if key.startswith(CALLER_CONFIG_PREFIXES)}
+    config = {key: value for key, value in caller_config.items() if key in CALLER_CONFIG_KEYS}
     if "region" in args:
         config["aws:region"] = args["region"]
     for key, value in (args.get("minio") or {}).items():

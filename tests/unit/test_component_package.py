@@ -221,3 +221,13 @@ def test_whole_numbers_sent_as_floats_are_read_back_exactly():
     args["noncurrent_version_expiration_days"] = float(2**60)
     with pytest.raises(pulumi.InputPropertiesError, match="too large to arrive exactly"):
         component_plan("prod", "chat", args)
+
+
+def test_the_callers_own_config_beyond_its_region_and_minio_server_is_not_judged():
+    """Only `aws:region` and the MinIO provider's settings are read from the calling program's config; a MinIO
+    password there (which a stack file may not hold) is the caller's business, not an error of the component."""
+    from components.settings.component_inputs import read_component_inputs
+
+    caller = {"minio:minioServer": "localhost:9000", "minio:minioPassword": "hunter2", "other:key": "x"}
+    read = read_component_inputs("media", {"backend": "minio"}, caller, "app-storage", "dev")
+    assert read.stack.minio is not None and read.stack.minio.server == "localhost:9000"
