@@ -340,6 +340,8 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
             bucket_resource=storage,
         ), child)
     trust = app.identity.trust
+    owner = child.parent  # this AppStorage: its AWS provider is the one the account is looked up with
+    assert isinstance(owner, pulumi.Resource)
     identity = AppIdentity(f"{name}-identity", AppIdentityArgs(
         user_name=naming.iam_user_name(app.bucket_name),
         group_name=naming.iam_group_name(app.bucket_name),
@@ -349,7 +351,7 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
         kept_key_arns=app.keep.kms_key_arns,
         key_generations=app.identity.live_generations,
         role_name=naming.app_role_name(app.bucket_name) if trust else None,
-        trust_policy=_trust_policy(trust) if trust else None,
+        trust_policy=_trust_policy(trust, owner) if trust else None,
         tags=tags,
     ), child)
     delivery: dict[str, pulumi.Input[str]] = {}
@@ -360,15 +362,15 @@ def _declare_on_aws(name: str, app: AppSettings, stack: StackSettings, child: pu
     return storage, identity, delivery
 
 
-def _trust_policy(trust: Trust) -> pulumi.Input[str]:
-    """The role's trust policy, allowing exactly what the stack configured."""
+def _trust_policy(trust: Trust, parent: pulumi.Resource) -> pulumi.Input[str]:
+    """The role's trust policy, allowing exactly what the stack configured (`parent`: whose AWS account)."""
     if trust.oidc_provider_arn:
         return json.dumps(documents.oidc_trust_policy(trust.oidc_provider_arn, trust.oidc_audience or "",
                                                       trust.oidc_subjects))
     if trust.principals:
         return json.dumps(documents.principals_trust_policy(trust.principals, trust.external_id))
     service = trust.service or ""
-    return account_id().apply(
+    return account_id(parent).apply(
         lambda account_id: json.dumps(documents.service_trust_policy(service, account_id)))
 
 

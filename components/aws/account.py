@@ -1,4 +1,4 @@
-"""The account the stack deploys into, looked up once per stack run."""
+"""The account a component deploys into, looked up once per stack run and AWS provider."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import weakref
 import pulumi
 import pulumi_aws as aws
 
-_BY_STACK: weakref.WeakKeyDictionary[pulumi.Resource, pulumi.Output[str]] = weakref.WeakKeyDictionary()
+CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+_BY_STACK: weakref.WeakKeyDictionary[pulumi.Resource, dict[object, pulumi.Output[str]]] = weakref.WeakKeyDictionary()
 
 
-def account_id() -> pulumi.Output[str]:
-    """The caller identity's account id, one `aws:index/getCallerIdentity` per stack run (every component of the
-    stack uses the default provider's account; a lookup per bucket and key was the same answer thousands of times
-    in a large stack)."""
+def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The account of the AWS provider `parent` deploys with (its own, or the default one): one
+    `getCallerIdentity` per stack run and provider (a lookup per bucket and key was the same answer thousands of
+    times in a large stack). A caller of the component package may hand AppStorage a provider of another account."""
+    def lookup() -> pulumi.Output[str]:
+        return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
     root = pulumi.runtime.get_root_resource()
     if root is None:
-        return aws.get_caller_identity_output().account_id
-    if root not in _BY_STACK:
-        _BY_STACK[root] = aws.get_caller_identity_output().account_id
-    return _BY_STACK[root]
+        return lookup()
+    by_provider = _BY_STACK.setdefault(root, {})
+    provider = parent.get_provider(CALLER_IDENTITY)
+    if provider not in by_provider:
+        by_provider[provider] = lookup()
+    return by_provider[provider]

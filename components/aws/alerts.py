@@ -198,7 +198,7 @@ class StackAlerts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StackAlertsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("app-storage:index:StackAlerts", name, None, opts)
-        self._account = account_id()
+        self._account = account_id(self)
         self.topic_arn = self._topic(name, args.topic_name, args.region, args)
         self.edge_topic_arn = self.topic_arn
         if args.edge_topic and args.region != EDGE_REGION:

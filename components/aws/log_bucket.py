@@ -130,7 +130,7 @@ class LogBucket(pulumi.ComponentResource):
             lifecycle_opts = after(versioning)
         aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=args.bucket_name, region=region,
                                             rules=log_lifecycle_rules(args), opts=lifecycle_opts)
-        account = account_id()
+        account = account_id(self)
         aws.s3.BucketPolicy(f"{name}-policy", bucket=args.bucket_name, region=region,
                             policy=account.apply(lambda account_id: json.dumps(
                                 log_bucket_policy_document(args, account_id))),

@@ -95,7 +95,7 @@ class Replication(pulumi.ComponentResource):
 
         source_arn = naming.bucket_arn(args.source_bucket_name, args.source_region)
         replica_arn = naming.bucket_arn(args.replica.bucket_name, args.replica.region)
-        account = account_id()
+        account = account_id(self)
         role = aws.iam.Role(f"{name}-role", name=naming.replication_role_name(args.source_bucket_name), path=IAM_PATH,
                             assume_role_policy=account.apply(lambda account_id: json.dumps(
                                 documents.service_trust_policy(documents.S3_SERVICE, account_id))),

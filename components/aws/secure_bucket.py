@@ -264,7 +264,7 @@ class SecureBucket(pulumi.ComponentResource):
                       sibling: pulumi.ResourceOptions) -> pulumi.Output[str]:
         # Always an explicit key policy (CKV2_AWS_64): the account administers the key through IAM, as the
         # default policy would let it; with a CDN, that distribution may also decrypt what it serves.
-        account_root = account_id().apply(
+        account_root = account_id(self).apply(
             lambda account: f"arn:{naming.partition_for(args.region)}:iam::{account}:root")
         key_policy = pulumi.Output.all(account_root, args.cloudfront_distribution_arn).apply(
             lambda values: json.dumps(documents.key_policy(

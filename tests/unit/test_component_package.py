@@ -231,3 +231,27 @@ def test_the_callers_own_config_beyond_its_region_and_minio_server_is_not_judged
     caller = {"minio:minioServer": "localhost:9000", "minio:minioPassword": "hunter2", "other:key": "x"}
     read = read_component_inputs("media", {"backend": "minio"}, caller, "app-storage", "dev")
     assert read.stack.minio is not None and read.stack.minio.server == "localhost:9000"
+
+
+def test_the_account_is_looked_up_with_the_aws_provider_the_component_was_given(monkeypatch):
+    """A caller may hand AppStorage a provider of another account: the key policy's and trust policies' account
+    comes from that provider's caller identity, not the default provider's (one lookup per provider)."""
+    import pulumi_aws as aws
+
+    from cli import offline
+
+    args = component_args("prod", "chat", evaluate_stack("prod"))
+    providers_asked = []
+    answer = offline.PlanMocks.call
+
+    def recording(self, args):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            providers_asked.append(args.provider or "default")
+        return answer(self, args)
+    monkeypatch.setattr(offline.PlanMocks, "call", recording)
+
+    def program() -> None:
+        other = aws.Provider("other-account", region="us-east-1")
+        AppStorage("chat", typing.cast(AppStorageArgs, args), pulumi.ResourceOptions(providers={"aws": other}))
+    evaluate("prod", {}, program, region="us-east-1")
+    assert len(providers_asked) == 1 and "other-account" in providers_asked[0], providers_asked
