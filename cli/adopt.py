@@ -21,7 +21,7 @@ import boto3
 import botocore.exceptions
 
 from cli.offline import PROJECT_ROOT, Plan, evaluate, load_stack_config, project_name, run_main
-from cli.verify import NETWORK_ERRORS, answer_or, client_config, error_code, shown_endpoint
+from cli.verify import NETWORK_ERRORS, answer_or, client_config, error_code, shown_endpoint, without_credentials
 from components import documents
 from components.messages import one_line
 from components.settings.gate import parse_settings
@@ -643,7 +643,8 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
     except NETWORK_ERRORS as error:
         raise AdoptError(f"{shown_endpoint(endpoint)} cannot be reached: {type(error).__name__}") from None
     except ValueError as error:  # botocore refuses an endpoint URL it cannot use
-        raise AdoptError(f"the endpoint cannot be used ({one_line(str(error))}): check AWS_ENDPOINT_URL_S3 and "
+        raise AdoptError(f"the endpoint cannot be used ({one_line(without_credentials(str(error)))}): check "
+                         "AWS_ENDPOINT_URL_S3 and "
                          "AWS_ENDPOINT_URL") from None
     except botocore.exceptions.NoCredentialsError:
         raise AdoptError("no credentials: make adopt reads the bucket with the admin credentials of the environment "
@@ -653,7 +654,7 @@ def preflight(stack: str, app_name: str, stack_file=None, client_factory=admin_c
                          f"({error_code(error) or 'error'}): make adopt needs an admin who may read its "
                          "configuration") from None
     except botocore.exceptions.BotoCoreError as error:  # e.g. a profile that does not exist
-        raise AdoptError(f"the admin client cannot be set up: {one_line(str(error))}") from None
+        raise AdoptError(f"the admin client cannot be set up: {one_line(without_credentials(str(error)))}") from None
     return AdoptReport(stack=stack, app=app_name, bucket=app.bucket_name, backend=settings.backend,
                        findings=assess(live, declared, settings, app))
 

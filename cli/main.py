@@ -313,7 +313,8 @@ def verify_command(args: argparse.Namespace) -> int:
         print(f"make verify: {one_line(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
     except (verify.botocore.exceptions.BotoCoreError, ValueError) as error:  # a client that cannot be set up
-        print(f"make verify: the S3 client cannot be set up: {one_line(str(error))}", file=sys.stderr)
+        print(f"make verify: the S3 client cannot be set up: {one_line(verify.without_credentials(str(error)))}",
+              file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("make verify: interrupted (Ctrl-C); no verdict, the run's scratch objects were removed", file=sys.stderr)

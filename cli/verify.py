@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import time
 import urllib.error
@@ -235,7 +236,7 @@ def http(url: str, method: str = "GET", headers: dict | None = None) -> HttpAnsw
             return HttpAnswer(error.code, dict(error.headers), error.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             if attempt == ATTEMPTS - 1:
-                raise VerifyError(f"{urllib.parse.urlsplit(url).netloc} cannot be reached: "
+                raise VerifyError(f"{shown_endpoint(url)} cannot be reached: "
                                   f"{getattr(error, 'reason', error)}") from None
             time.sleep(0.2 * 2 ** attempt)
     raise AssertionError("unreachable")
@@ -245,10 +246,18 @@ def error_code(error: botocore.exceptions.ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """`text` (a message that may quote a URL, as botocore's do) without the credentials written into any URL."""
+    return _URL_CREDENTIALS.sub("", text)
+
+
 def shown_endpoint(endpoint: str) -> str:
     """An endpoint URL as a message may show it: scheme, host and port, never credentials written into it."""
-    parts = urllib.parse.urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts.hostname else "?"
+    parts = urllib.parse.urlsplit(without_credentials(endpoint))
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "?"
 
 
 def _unreachable(error: Exception, endpoint: str) -> VerifyError:
@@ -707,7 +716,7 @@ def verify(target: Target, skip: tuple[str, ...] = (), admin: dict | None = None
            replication_poll: float = REPLICATION_POLL_SECONDS) -> HealthReport:
     verifier = Verifier(target, progress, skip, admin, declared, replication_timeout, replication_poll)
     checks = verifier.run()
-    return HealthReport(target.app, target.bucket, verifier.endpoint, checks)
+    return HealthReport(target.app, target.bucket, shown_endpoint(verifier.endpoint), checks)
 
 
 def render_table(report: HealthReport) -> str:

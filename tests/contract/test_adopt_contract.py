@@ -324,7 +324,9 @@ def test_a_client_that_cannot_be_set_up_is_one_line_exit_2_and_credentials_in_th
     path = stack_file(tmp_path, "any-bucket")
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     cases = [{"AWS_PROFILE": "no-such-profile-here"}, {**ADMIN, "AWS_ENDPOINT_URL_S3": "not a url"},
-             {**ADMIN, "AWS_ENDPOINT_URL_S3": "http://user:hunter2@127.0.0.1:9"}]
+             {**ADMIN, "AWS_ENDPOINT_URL_S3": "http://user:hunter2@127.0.0.1:9"},
+             {**ADMIN, "AWS_ENDPOINT_URL_S3": "http://user:hunter2@bad host:9"},  # botocore quotes it refusing
+             {**ADMIN, "AWS_ENDPOINT_URL_S3": "http://user:hunter2@127.0.0.1:99999"}]
     for extra in cases:
         result = run_cli("adopt", "--stack", "adopt", "--app", "chat", "--stack-file", str(path),
                          env={**base, **extra})

@@ -333,3 +333,13 @@ def test_scratch_objects_expire_a_day_after_an_interrupted_run_on_both_backends(
                     assert rule["noncurrentVersionExpirationDays"] == 1
     for policy in prod_plan.of_type("aws:iam/groupPolicy:GroupPolicy"):
         assert "s3:DeleteObjectVersion" not in policy.inputs["policy"]
+
+
+def test_credentials_written_into_a_url_never_reach_a_message_or_the_report():
+    """botocore quotes the whole endpoint URL when it refuses one; a report names its endpoint."""
+    from cli.verify import shown_endpoint, without_credentials
+
+    assert shown_endpoint("http://user:hunter2@127.0.0.1:99999/x") == "http://127.0.0.1:99999"
+    assert shown_endpoint("https://s3.us-east-1.amazonaws.com") == "https://s3.us-east-1.amazonaws.com"
+    refused = "Custom endpoint `http://user:hunter2@127.0.0.1:99999` was not a valid URI"
+    assert without_credentials(refused) == "Custom endpoint `http://127.0.0.1:99999` was not a valid URI"
