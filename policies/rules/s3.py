@@ -238,8 +238,6 @@ def noncurrent_version_expiry(stack: StackView, _config: Mapping) -> Iterator[Fi
 def _whole_bucket(rule: Any) -> bool:
     """A lifecycle rule without a narrowing filter: no prefix (or an empty one), no tag, no size bound. A filter a
     preview leaves unknown counts as whole: a rule skips what it cannot know."""
-    if value(rule, "filter") is UNKNOWN:
-        return True
     narrowed = [value(rule, "filter", key) for key in ("prefix", "tag", "and", "objectSizeGreaterThan",
                                                         "objectSizeLessThan")]
     return not any(v and v is not UNKNOWN for v in (*narrowed, value(rule, "prefix")))

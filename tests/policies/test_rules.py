@@ -93,8 +93,10 @@ def test_a_service_aws_documents_without_a_trust_condition_passes_without_one(st
 
 def test_a_lifecycle_filter_a_preview_leaves_unknown_is_not_taken_for_a_narrow_one(stacks):
     """In a preview of a new bucket the noncurrent rule's `filter` may be unknown: the rule skips it rather than
-    report a versioned bucket as never expiring noncurrent versions."""
-    from policies.rules.common import UNKNOWN
+    report a versioned bucket as never expiring noncurrent versions. (The engine's unknown marker, as a policy
+    pack receives it; a rule that took an unknown filter for a narrowing one would fail here.)"""
+    from pulumi.runtime.rpc import UNKNOWN
+
     from tests.policies.cases import props
     analyzed = _fixture(stacks, next(case for case in CASES if case.rule == "s3-noncurrent-version-expiry"))
     for rule in props(analyzed, "chat-storage-lifecycle")["rules"]:
