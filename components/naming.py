@@ -306,6 +306,7 @@ def minio_bucket_arn(bucket: str) -> str:
 
 # Lifecycle rule ids: the same on every backend, so a rule reads alike in the S3 and MinIO consoles.
 NONCURRENT_RULE_ID = "expire-noncurrent-versions"
+ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 VERIFY_SCRATCH_PREFIX = "app-storage-verify/"
 """Inside each area: where `make verify` writes its scratch objects (deleted again by the run itself)."""
 VERIFY_SCRATCH_DAYS = 1
@@ -319,7 +320,6 @@ def verify_scratch_prefix(area_prefix: str) -> str:
 def verify_scratch_rule_id(area_prefix: str) -> str:
     """`expire-verify-scratch-<area prefix slug>`: the lifecycle rule that expires `make verify`'s leftovers."""
     return f"expire-verify-scratch-{_slug(area_prefix)}"
-ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart-uploads"
 
 
 def lifecycle_rule_id(position: int, prefix: str) -> str:

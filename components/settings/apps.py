@@ -85,6 +85,11 @@ def check_area_overlap(p: Problems, path: str, areas: list[Area]) -> None:
                 p.add(key_path(key_path(path, second.name), "prefix"), second.prefix,
                       f"overlaps area '{first.name}' (prefix {first.prefix!r}), so access to one leaks to the other",
                       "Give each area its own prefix, none inside another.")
+            elif naming.verify_scratch_rule_id(first.prefix) == naming.verify_scratch_rule_id(second.prefix):
+                p.add(key_path(key_path(path, second.name), "prefix"), second.prefix,
+                      f"gets the same lifecycle rule id as area '{first.name}' (prefix {first.prefix!r}), "
+                      f"{naming.verify_scratch_rule_id(first.prefix)!r}, and S3 and MinIO refuse two rules with one id",
+                      "Give the areas prefixes that differ in more than case and punctuation.")
 
 
 def read_transition(p: Problems, path: str, data: dict) -> Transition | None:

@@ -143,6 +143,14 @@ def test_fails_overlapping_area_prefixes():
     assert "app-storage:apps.shop.areas.thumbs.prefix" in message and "overlaps area 'media'" in message
 
 
+def test_fails_area_prefixes_whose_verify_scratch_rules_share_an_id():
+    """Each area's bucket lifecycle holds an `expire-verify-scratch-<prefix slug>` rule; S3's
+    PutBucketLifecycleConfiguration refuses two rules with one ID ("InvalidArgument: Rule ID must be unique"), and
+    MinIO's ILM likewise."""
+    message = only_problem(mutated(lambda v: shop(v)["areas"].update(other={"prefix": "Media/"})))
+    assert "app-storage:apps.shop.areas.other.prefix" in message and "expire-verify-scratch-media" in message
+
+
 def test_fails_derived_bucket_name_too_long_names_the_app_and_the_fix():
     message = only_problem(mutated(lambda v: v.update({"app-storage:bucketPrefix": "a" * 60})))
     assert message.startswith("app-storage:apps.shop:")
