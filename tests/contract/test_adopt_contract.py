@@ -110,8 +110,6 @@ def test_the_preflight_only_reads(server, tmp_path):
     assert sent and all(name.startswith(("Get", "Head", "List")) for name in sent), sent
 
 
-
-
 def test_policy_statements_the_stack_drops_are_named_with_who_loses_access_and_can_be_kept(server, tmp_path):
     bucket = "policy-bucket"
     statement = {**PARTNER, "Resource": f"arn:aws:s3:::{bucket}/shared/*"}

@@ -77,18 +77,22 @@ class Dev:
 
     def __enter__(self) -> Dev:
         self.server.__enter__()
-        self.s3 = self.server.client()
-        for app, bucket in self.buckets.items():
-            self.s3.create_bucket(Bucket=bucket)
-            self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-            policy = [r for r in self.plan.resources if r.name == f"{app}-storage-policy"]
-            if policy:
-                self.s3.put_bucket_policy(Bucket=bucket, Policy=policy[0].inputs["policy"])
-            connection = self.outputs[app]["connection"]
-            connection["endpoint"] = self.server.url
-            if connection.get("public_base_url"):
-                connection["public_base_url"] = f"{self.server.url}/{bucket}"
-        (self.tmp / "outputs.json").write_text(json.dumps(self.outputs))
+        try:
+            self.s3 = self.server.client()
+            for app, bucket in self.buckets.items():
+                self.s3.create_bucket(Bucket=bucket)
+                self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+                policy = [r for r in self.plan.resources if r.name == f"{app}-storage-policy"]
+                if policy:
+                    self.s3.put_bucket_policy(Bucket=bucket, Policy=policy[0].inputs["policy"])
+                connection = self.outputs[app]["connection"]
+                connection["endpoint"] = self.server.url
+                if connection.get("public_base_url"):
+                    connection["public_base_url"] = f"{self.server.url}/{bucket}"
+            (self.tmp / "outputs.json").write_text(json.dumps(self.outputs))
+        except BaseException:  # a setup that fails stops the server it started
+            self.server.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

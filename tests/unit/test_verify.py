@@ -219,7 +219,7 @@ def test_an_interrupted_wait_deletes_the_object_and_does_not_pass():
     _no_pass_but_the_verdict(lines, "interrupted")
 
 
-def test_a_check_stopped_by_an_error_is_reported_failed_not_passed():
+def test_a_check_stopped_by_an_error_is_skipped_and_shown_interrupted_never_passed():
     """The progress line and the check say `pass` only when the check ran to its end."""
     verifier, _, _, lines = _replicating([])
     with pytest.raises(VerifyError), verifier.check("credentials"):
