@@ -497,16 +497,21 @@ class PackSession:
                             violations=violations, log=list(self.log.messages))
 
 
+def _given_config(config_file: Path | None) -> dict[str, dict]:
+    """The pack config a run is given (none: every rule at its defaults); unreadable is a PolicyError."""
+    if config_file is None:
+        return {}
+    try:
+        return parse_pack_config(config_file.read_text(), str(config_file))
+    except OSError as error:
+        raise PolicyError(f"cannot read the policy pack config {config_file}: {error.strerror}") from None
+
+
 @contextmanager
 def open_pack(plan: Plan, pack_dir: Path = PACK_DIR, config_file: Path | None = None) -> Iterator[PackSession]:
     """Start the pack the CLI's way for `plan`'s project, stack and config, and take it through the engine's steps
     up to the first Analyze."""
-    given: dict[str, dict] = {}
-    if config_file is not None:
-        try:
-            given = parse_pack_config(config_file.read_text(), str(config_file))
-        except OSError as error:
-            raise PolicyError(f"cannot read the policy pack config {config_file}: {error.strerror}") from None
+    given = _given_config(config_file)
     version = pack_version(pack_dir)
     project, stack = plan.project, plan.stack
     with _engine_server() as (engine_address, engine_log), \
@@ -559,9 +564,7 @@ def check_in_process(plan: Plan, config_file: Path | None = None, pack_dir: Path
     from policies.rules.stack import StackView
 
     config_file = config_file or default_config_file(plan.stack, pack_dir)
-    given: dict[str, dict] = {}
-    if config_file is not None:
-        given = parse_pack_config(config_file.read_text(), str(config_file))
+    given = _given_config(config_file)
     info = analyzer_info()
     config = reconcile_pack_config(info, given)
     analyzed = analyzed_resources(plan)
