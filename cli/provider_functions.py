@@ -498,14 +498,19 @@ def _set_order(items: list[Any], serialize: Callable[[Any], str]) -> list[Any]:
     return [by_code[code] for code in sorted(by_code)]
 
 
+def _kinds(items: list) -> str:
+    """What a list holds, by kind only: a value in the wrong place may be a secret the plan must not print."""
+    return "a list of " + ", ".join(sorted({type(item).__name__ for item in items}))
+
+
 def _strings(value: Any, what: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise ProviderFunctionError(f"{what}: expected a list of strings, got {value!r}")
+        raise ProviderFunctionError(f"{what}: expected a list of strings, got a {type(value).__name__}")
     items = [item for item in value if item is not None]
     if not all(isinstance(item, str) for item in items):
-        raise ProviderFunctionError(f"{what}: expected a list of strings, got {value!r}")
+        raise ProviderFunctionError(f"{what}: expected a list of strings, got {_kinds(items)}")
     return items
 
 
@@ -532,7 +537,7 @@ def _blocks(value: Any, what: str) -> list[Mapping[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, Mapping) for item in value if item is not None):
-        raise ProviderFunctionError(f"{what}: expected a list of blocks, got {value!r}")
+        raise ProviderFunctionError(f"{what}: expected a list of blocks, got a {type(value).__name__}")
     return [item for item in value if item is not None]
 
 
@@ -561,10 +566,10 @@ def _config_conditions(value: Any, version: str, what: str) -> list[Condition]:
         if values is None:
             raise ProviderFunctionError(f"{what}: the argument 'values' is required")
         if isinstance(values, str) or not isinstance(values, (list, tuple)):
-            raise ProviderFunctionError(f"{what}.values: expected a list of strings, got {values!r}")
+            raise ProviderFunctionError(f"{what}.values: expected a list of strings, got a {type(values).__name__}")
         kept = ["" if item is None else item for item in values]  # expandStringListKeepEmpty
         if not all(isinstance(item, str) for item in kept):
-            raise ProviderFunctionError(f"{what}.values: expected a list of strings, got {values!r}")
+            raise ProviderFunctionError(f"{what}.values: expected a list of strings, got {_kinds(kept)}")
         blocks.append((_required(block, "test", what), kept, _required(block, "variable", what)))
     # A condition block hashes as "test:<test>;values:(<each value>;);variable:<variable>;".
     ordered = _set_order(blocks, lambda b: f"test:{b[0]};values:(" + "".join(f"{v};" for v in b[1])
@@ -832,7 +837,7 @@ def minio_policy_document(args: Mapping[str, Any]) -> dict:
             where = f"statements[{index}]"
             sid = _arg(block, "sid") or ""
             if not isinstance(sid, str):
-                raise ProviderFunctionError(f"{where}.sid: expected a string, got {sid!r}")
+                raise ProviderFunctionError(f"{where}.sid: expected a string, got a {type(sid).__name__}")
             if sid in sids:
                 raise ProviderFunctionError(f"found duplicate sid ({sid}), either remove the sid or ensure the sid is "
                                             "unique across all statements")

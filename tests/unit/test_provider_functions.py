@@ -829,3 +829,14 @@ def test_a_wildcard_minio_policy_document_is_reported_by_the_pack():
     assert len(messages) == 2
     assert "a statement must name its actions; it allows s3:*" in messages[0]
     assert "a statement must name its buckets, not *" in messages[1]
+
+
+@pytest.mark.parametrize("statement", [{"actions": "hunter2-secret"}, {"actions": ["s3:GetObject", 7]},
+                                       {"conditions": [{"test": "StringEquals", "variable": "aws:x",
+                                                        "values": "hunter2-secret"}]}])
+def test_an_argument_of_the_wrong_shape_is_named_by_its_kind_never_its_value(statement):
+    """In a plan the mock receives invoke arguments with their secrets unwrapped: a secret passed where a list
+    belongs must not reach the plan's failure message."""
+    with pytest.raises(ProviderFunctionError) as raised:
+        policy_document({"statements": [statement]})
+    assert "hunter2" not in str(raised.value) and "expected a list of" in str(raised.value)
