@@ -221,3 +221,9 @@ def test_a_bucket_v2_with_inline_settings_is_judged_by_them():
             assert not any(judged.values()), judged
         else:  # an unversioned bucket has no noncurrent versions to expire
             assert all(judged[rule] for rule in rules[:3]) and not judged[rules[3]], judged
+
+
+def test_every_program_of_the_corpus_is_tested_and_has_a_stack_file():
+    """A program added to the corpus without an entry here would go unchecked without anything failing."""
+    files = {path.stem.replace("_", "-") for path in (CORPUS / "programs").glob("*.py")}
+    assert set(PROGRAMS) == files == {path.stem for path in STACKS.glob("*.yaml")}
